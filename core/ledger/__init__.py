@@ -1,0 +1,1 @@
+"""The run ledger: job states, batched recording from workers, and reconciliation helpers."""

@@ -1,0 +1,1 @@
+"""Queue catalog, Redis key names, retry policy and the enqueue API."""

@@ -1,0 +1,59 @@
+"""The connections a process needs (database engine, Redis, enqueuer), opened once and passed down."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db.session import create_db_engine, make_session_factory
+from core.errors import ServiceUnavailable
+from core.queues.enqueue import Enqueuer
+from core.settings import Settings
+
+__all__ = ["Resources", "check_database", "check_redis", "open_resources"]
+
+
+@dataclass(slots=True)
+class Resources:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    redis: Redis
+    enqueuer: Enqueuer
+
+
+async def check_redis(redis: Redis, url: str) -> None:
+    try:
+        await redis.ping()
+    except (RedisError, OSError) as exc:
+        raise ServiceUnavailable(f"Redis not reachable at {url}: {exc}") from exc
+
+
+def check_database(engine: Engine) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except OperationalError as exc:
+        raise ServiceUnavailable(f"database not reachable ({engine.url.render_as_string()}): {exc.orig}") from exc
+
+
+@asynccontextmanager
+async def open_resources(settings: Settings, *, pool_size: int = 5) -> AsyncIterator[Resources]:
+    """Open and check Redis and the database; close both on exit."""
+    engine = create_db_engine(settings.resolved_database_url, pool_size=pool_size)
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        await check_redis(redis, settings.redis_url)
+        check_database(engine)
+        sessions = make_session_factory(engine)
+        yield Resources(settings, engine, sessions, redis, Enqueuer(redis, sessions))
+    finally:
+        await redis.aclose()
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""Job functions, one module or folder per task family, and the group worker that runs them."""

@@ -1,0 +1,71 @@
+"""Sub-commands of the worker role: ``worker`` and ``enqueue``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from core.errors import ConfigError
+from core.queues.catalog import function
+from core.queues.enqueue import EnqueueRequest
+from core.resources import open_resources
+from core.settings import Settings
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    worker = subparsers.add_parser("worker", help="run a worker for one group or one queue")
+    target = worker.add_mutually_exclusive_group(required=True)
+    target.add_argument("--group", help="worker group to serve (all its queues)")
+    target.add_argument("--queue", help="single queue to serve")
+    worker.add_argument("--burst", action="store_true", help="exit once the queues are empty")
+    worker.add_argument("--concurrency", type=int, help="fixed concurrency (overrides tuning)")
+    worker.set_defaults(handler=_worker)
+
+    enqueue = subparsers.add_parser("enqueue", help="enqueue a catalogued function")
+    enqueue.add_argument("function", help="catalogued function name")
+    enqueue.add_argument("--args", default="{}", help="keyword arguments as a JSON object")
+    enqueue.add_argument("--count", type=int, default=1, help="how many copies to enqueue")
+    enqueue.add_argument("--tenant", type=int, help="tenant id the job belongs to")
+    enqueue.set_defaults(handler=_enqueue)
+
+
+def _parse_args(raw: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--args is not valid JSON: {exc.msg} at position {exc.pos}") from exc
+    if not isinstance(value, dict):
+        raise ConfigError("--args must be a JSON object of keyword arguments")
+    return value
+
+
+def _enqueue(args: argparse.Namespace, settings: Settings) -> int:
+    spec = function(args.function)
+    kwargs = _parse_args(args.args)
+    if args.count < 1:
+        raise ConfigError("--count must be at least 1")
+
+    async def run() -> list[str]:
+        async with open_resources(settings) as res:
+            ids: list[str] = []
+            for start in range(0, args.count, 1000):
+                batch = [EnqueueRequest(spec, kwargs, tenant_id=args.tenant)
+                         for _ in range(min(1000, args.count - start))]
+                ids += await res.enqueuer.enqueue_many(batch)
+            return ids
+
+    for job_id in asyncio.run(run()):
+        sys.stdout.write(job_id + "\n")
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from functions.runner.process import run_worker_process
+
+    return int(run_worker_process(settings, group=args.group, queue=args.queue, burst=args.burst,
+                                  concurrency=args.concurrency))

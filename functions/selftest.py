@@ -1,0 +1,41 @@
+"""Self-test functions of the runtime (``noop``, ``sleep``, ``fail``) on the periodic group.
+
+They exist so tests, benchmarks and operators can exercise slots, leases, retries and shutdown
+without touching a CPI tenant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from core.errors import PermanentJobError, RetryableJobError
+from functions.registry import JobFunction
+from functions.runner.context import JobContext
+
+__all__ = ["JOBS"]
+
+
+async def noop(ctx: JobContext, **kwargs: Any) -> None:
+    """Does nothing. With ``counter`` set, increments that Redis hash field (exactly-once checks)."""
+    counter = kwargs.get("counter")
+    if counter:
+        await ctx.resources.redis.hincrby(str(counter), ctx.job_id, 1)
+
+
+async def sleep(ctx: JobContext, seconds: float = 1.0, counter: str | None = None) -> dict[str, float]:
+    """Sleeps; records its start in ``counter`` (a Redis hash) so tests can see who ran when."""
+    if counter:
+        await ctx.resources.redis.hincrby(counter, ctx.job_id, 1)
+    await asyncio.sleep(float(seconds))
+    return {"slept": float(seconds)}
+
+
+async def fail(ctx: JobContext, permanent: bool = False, message: str = "requested failure") -> None:
+    """Always raises: permanent errors are not retried, others are retried by the catalog policy."""
+    if permanent:
+        raise PermanentJobError(message)
+    raise RetryableJobError(message)
+
+
+JOBS: dict[str, JobFunction] = {"noop": noop, "sleep": sleep, "fail": fail}

@@ -1,0 +1,1 @@
+"""The ``integramon`` console command: one entry point that launches every role."""
