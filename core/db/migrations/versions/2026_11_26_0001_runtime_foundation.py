@@ -1,4 +1,4 @@
-"""Runtime foundation: ledger, tenants, schedules, polling config, tuning, metric settings, message logs.
+"""Runtime foundation: ledger, tenants, schedules, polling config, tuning, metric settings, message logs, outbox.
 
 Revision ID: 0001
 Revises:
@@ -29,6 +29,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_metric_settings")),
         sa.UniqueConstraint("metric", name=op.f("uq_metric_settings_metric")),
     )
+    op.create_table(
+        "outbox_event",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("routing_key", sa.String(length=128), nullable=False),
+        sa.Column(
+            "payload", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_event")),
+    )
+    with op.batch_alter_table("outbox_event", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_event_sent_at_id", ["sent_at", "id"], unique=False)
+
     op.create_table(
         "tenant",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -311,4 +327,8 @@ def downgrade() -> None:
 
     op.drop_table("worker_job_run")
     op.drop_table("tenant")
+    with op.batch_alter_table("outbox_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_event_sent_at_id")
+
+    op.drop_table("outbox_event")
     op.drop_table("metric_settings")
