@@ -11,6 +11,7 @@ __all__ = [
     "ARQ_JOB_PREFIX",
     "ARQ_RESULT_PREFIX",
     "ARQ_RETRY_PREFIX",
+    "API_STATS",
     "CONTROLLER_LEADER",
     "CONTROLLER_LOOPS",
     "TUNING_CHANNEL",
@@ -40,3 +41,8 @@ def wake_channel(queue_name: str) -> str:
     """Pub/sub channel published on enqueue so idle workers claim at once instead of polling."""
     return f"integramon:wake:{queue_name}"
 
+
+
+# Admin API request statistics (HINCRBY fields ``count:<route>``, ``errors:<route>``, ``ms:<route>``),
+# read and turned into a time series by ``api_metrics_collect_task``.
+API_STATS = "integramon:api:stats"

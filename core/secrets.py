@@ -1,0 +1,60 @@
+"""Encryption of secrets at rest (CPI client secrets) with Fernet, and hashing of API tokens.
+
+The key comes from ``INTEGRAMON_SECRET_KEY``; without it a key file is created once in the data
+folder (mode 0600), so the embedded mode works out of the box and a restart can still decrypt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets as pysecrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from core.errors import ConfigError
+from core.settings import Settings
+
+__all__ = ["SecretBox", "hash_token", "new_token"]
+
+
+def _load_key(settings: Settings) -> bytes:
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = Path(settings.data_dir) / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(Fernet.generate_key())
+    return path.read_bytes().strip()
+
+
+class SecretBox:
+    """Encrypts and decrypts secrets; one instance per process, built from settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        try:
+            self._fernet = Fernet(_load_key(settings))
+        except ValueError as exc:
+            raise ConfigError("INTEGRAMON_SECRET_KEY is not a valid Fernet key (32 url-safe base64 bytes)") from exc
+
+    def encrypt(self, plaintext: str) -> str:
+        return self._fernet.encrypt(plaintext.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken as exc:
+            raise ConfigError("a stored secret cannot be decrypted with the configured secret key") from exc
+
+
+def new_token(prefix: str = "imt") -> str:
+    """A fresh random API token (shown once, stored only as its hash)."""
+    return f"{prefix}_{pysecrets.token_urlsafe(32)}"
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a token: tokens are long random strings, so a fast hash is enough to store them."""
+    return hashlib.sha256(token.encode()).hexdigest()
