@@ -6,12 +6,12 @@ One module names them all so the worker, controller and admin API can never drif
 from __future__ import annotations
 
 __all__ = [
+    "API_STATS",
     "ARQ_ABORT_SET",
     "ARQ_IN_PROGRESS_PREFIX",
     "ARQ_JOB_PREFIX",
     "ARQ_RESULT_PREFIX",
     "ARQ_RETRY_PREFIX",
-    "API_STATS",
     "CONTROLLER_LEADER",
     "CONTROLLER_LOOPS",
     "TUNING_CHANNEL",

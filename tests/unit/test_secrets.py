@@ -31,5 +31,6 @@ def test_configured_key_and_wrong_key(tmp_path: Path) -> None:
 
 def test_tokens_hash_stably_and_differ() -> None:
     a, b = new_token(), new_token()
-    assert a != b and a.startswith("imt_")
+    assert a != b
+    assert a.startswith("imt_")
     assert hash_token(a) == hash_token(a) != hash_token(b)
