@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from core.errors import ConfigError
-from core.queues.catalog import function
+from core.queues.catalog import function, group
 from core.queues.enqueue import EnqueueRequest
 from core.resources import open_resources
 from core.settings import Settings
@@ -25,6 +25,10 @@ def register(subparsers: Any) -> None:
     worker.add_argument("--burst", action="store_true", help="exit once the queues are empty")
     worker.add_argument("--concurrency", type=int, help="fixed concurrency (overrides tuning)")
     worker.set_defaults(handler=_worker)
+
+    health = subparsers.add_parser("worker-health", help="exit 0 if a worker of the group on this host is alive")
+    health.add_argument("--group", required=True, help="worker group to check")
+    health.set_defaults(handler=_worker_health)
 
     enqueue = subparsers.add_parser("enqueue", help="enqueue a catalogued function")
     enqueue.add_argument("function", help="catalogued function name")
@@ -69,3 +73,13 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     return int(run_worker_process(settings, group=args.group, queue=args.queue, burst=args.burst,
                                   concurrency=args.concurrency))
+
+
+def _worker_health(args: argparse.Namespace, settings: Settings) -> int:
+    """Container health check: a fresh heartbeat from a worker of this group on this host."""
+    from functions.runner.liveness import local_worker_alive
+
+    group(args.group)
+    alive = asyncio.run(local_worker_alive(settings, args.group))
+    print("healthy" if alive else f"no live worker of group {args.group} on this host")
+    return 0 if alive else 1

@@ -8,7 +8,7 @@ served queue whose catalogued functions have no implementation, stops the worker
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from core.errors import CatalogError
@@ -16,7 +16,7 @@ from core.queues.catalog import FUNCTIONS, functions_for_queues
 
 __all__ = ["FAMILY_MODULES", "JobFunction", "implementations", "resolve_for_queues"]
 
-JobFunction = Callable[..., Awaitable[Any]]
+JobFunction = Callable[..., Coroutine[Any, Any, Any]]
 
 FAMILY_MODULES: tuple[str, ...] = (
     "functions.selftest",

@@ -7,6 +7,7 @@ without touching a CPI tenant.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from core.errors import PermanentJobError, RetryableJobError
@@ -17,10 +18,14 @@ __all__ = ["JOBS"]
 
 
 async def noop(ctx: JobContext, **kwargs: Any) -> None:
-    """Does nothing. With ``counter`` set, increments that Redis hash field (exactly-once checks)."""
-    counter = kwargs.get("counter")
+    """Does nothing. ``counter``: increment that Redis hash field (exactly-once checks); ``stamp``:
+    record the start time in that hash (pickup latency benchmark)."""
+    started = time.time()
+    counter, stamp = kwargs.get("counter"), kwargs.get("stamp")
     if counter:
         await ctx.resources.redis.hincrby(str(counter), ctx.job_id, 1)
+    if stamp:
+        await ctx.resources.redis.hset(str(stamp), ctx.job_id, repr(started))
 
 
 async def sleep(ctx: JobContext, seconds: float = 1.0, counter: str | None = None) -> dict[str, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 from sqlalchemy.orm import Session
 
 from core.db.models.base import utcnow
@@ -25,7 +25,7 @@ def record_event(session: Session, routing_key: str, payload: dict[str, Any]) ->
     record_events(session, [(routing_key, payload)])
 
 
-def record_events(session: Session, events: list[tuple[str, dict[str, Any]]]) -> None:
+def record_events(session: Session | Connection, events: list[tuple[str, dict[str, Any]]]) -> None:
     """Add several events in one statement (the worker's ledger flush uses this)."""
     if not events:
         return

@@ -1,0 +1,63 @@
+"""Shared set-up for benchmarks: a scratch PostgreSQL database and Redis db, migrated and empty."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import redis
+
+from core.db.migrate import upgrade
+from core.settings import Settings, settings_to_env
+
+__all__ = ["bench_settings", "child_env", "median", "percentile", "reset_redis"]
+
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
+def bench_settings(name: str, redis_db: int, data_dir: Path) -> Settings:
+    """Settings on a fresh, migrated database ``integramon_bench_<name>`` and Redis db ``redis_db``."""
+    db = f"integramon_bench_{name}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{db}" with (force)')
+        conn.execute(f'create database "{db}"')
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
+    upgrade(url)
+    settings = Settings(data_dir=data_dir, database_url=url, redis_url=f"redis://127.0.0.1:6379/{redis_db}",
+                        log_level="WARNING")
+    reset_redis(settings)
+    return settings
+
+
+def reset_redis(settings: Settings) -> None:
+    client = redis.Redis.from_url(settings.redis_url)
+    client.flushdb()
+    client.close()
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTEGRAMON_")}
+    env.update(settings_to_env(settings))
+    return env
+
+
+def integramon_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "integramon", *args]
+
+
+def run_checked(cmd: list[str], env: dict[str, str]) -> None:
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]

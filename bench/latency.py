@@ -1,0 +1,78 @@
+"""Pickup latency: with an idle worker running, enqueue 200 jobs one at a time, 20 ms apart; each job
+records its start time. Latency = job start - the moment the enqueue call began (it includes the
+ledger insert); ``after_return`` measures from when the enqueue call returned.
+Usage: python -m bench.latency [--jobs N] [--gap-ms G]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+from bench.common import bench_settings, child_env, integramon_cmd, percentile
+from core.queues.catalog import function
+from core.queues.keys import WORKERS_INDEX
+from core.resources import open_resources
+from core.settings import Settings
+
+STAMPS = "bench:latency:starts"
+
+
+async def _measure(settings: Settings, jobs: int, gap_s: float) -> tuple[list[float], list[float]]:
+    sent: dict[str, tuple[float, float]] = {}
+    async with open_resources(settings) as res:
+        spec = function("noop")
+        for _ in range(jobs):
+            before = time.time()
+            job_id = await res.enqueuer.enqueue(spec, {"stamp": STAMPS})
+            sent[str(job_id)] = (before, time.time())
+            await asyncio.sleep(gap_s)
+        deadline = time.time() + 30
+        while await res.redis.hlen(STAMPS) < jobs and time.time() < deadline:
+            await asyncio.sleep(0.05)
+        starts = {k.decode(): float(v) for k, v in (await res.redis.hgetall(STAMPS)).items()}
+    if len(starts) != jobs:
+        raise SystemExit(f"only {len(starts)} of {jobs} jobs started")
+    from_call = [(starts[j] - sent[j][0]) * 1000 for j in sent]
+    from_return = [(starts[j] - sent[j][1]) * 1000 for j in sent]
+    return from_call, from_return
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, default=200)
+    parser.add_argument("--gap-ms", type=float, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = bench_settings("latency", 14, Path(tmp))
+        worker = subprocess.Popen(integramon_cmd("worker", "--group", "periodic", "--concurrency", "10"),
+                                  env=child_env(settings))
+        try:
+            client = redis.Redis.from_url(settings.redis_url)
+            while not client.smembers(WORKERS_INDEX):
+                time.sleep(0.05)
+            time.sleep(1.0)  # idle
+            from_call, from_return = asyncio.run(_measure(settings, args.jobs, args.gap_ms / 1000))
+        finally:
+            worker.terminate()
+            worker.wait(30)
+    result = {"benchmark": "latency", "jobs": args.jobs, "gap_ms": args.gap_ms}
+    for name, values in (("enqueue_call", from_call), ("after_return", from_return)):
+        for pct in (50, 95, 99):
+            result[f"{name}_p{pct}_ms"] = round(percentile(values, pct), 2)
+    result.update({"target_p50_ms": 5, "target_p99_ms": 25})
+    print(f"{'measured from':16} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for name in ("enqueue_call", "after_return"):
+        print(f"{name:16} {result[name + '_p50_ms']:>8} {result[name + '_p95_ms']:>8} {result[name + '_p99_ms']:>8}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""Reconciliation: bring ledger rows that can no longer finish on their own to an honest state.
+
+Two cases (ARCHITECTURE.md section 5):
+- a ``queued`` (or ``retrying``) row older than the stale-queue timeout whose job is no longer
+  runnable in Redis (job key or queue entry gone, not in progress) -> ``skipped``;
+- a ``running`` row whose worker heartbeat is gone and whose in-progress lease is gone ->
+  ``retrying`` when the job still sits in its queue (a worker will claim it again), else ``skipped``.
+
+A running row whose worker is alive, or whose lease is still held, is merely slow and left alone.
+Only candidate rows are read (index on ``status, enqueued_at``), Redis is asked about them in one
+script call per chunk, and the changes are grouped into a few set-based UPDATEs that repeat the
+observed status (and worker, attempt) in their WHERE clause: a row that moved meanwhile, or that
+another controller already recovered, is not touched, so a pass is idempotent and safe to run twice.
+Each recovered row keeps ``reconcile_meta`` and emits a ``run.reconciled`` outbox event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db.models.base import utcnow
+from core.db.models.controller import WorkerProcess
+from core.db.models.ledger import WorkerJobAttempt, WorkerJobRun
+from core.events.outbox import record_events
+from core.ledger.states import RunStatus
+from core.queues.keys import worker_key
+
+__all__ = ["JobState", "ReconcileReport", "Recovery", "reconcile", "reconcile_once"]
+
+_RUN: Table = WorkerJobRun.__table__  # type: ignore[assignment]
+_ATTEMPT: Table = WorkerJobAttempt.__table__  # type: ignore[assignment]
+CHUNK = 5000
+
+# For each job id (with its queue key): 2 = in progress, 1 = runnable (job data + queue entry), 0 = gone.
+_JOB_STATE_LUA = """
+local out = {}
+for i = 1, #ARGV, 2 do
+  local id, qkey = ARGV[i], ARGV[i + 1]
+  local code = 0
+  if redis.call('EXISTS', 'arq:in-progress:' .. id) == 1 then
+    code = 2
+  elseif redis.call('EXISTS', 'arq:job:' .. id) == 1 and redis.call('ZSCORE', qkey, id) then
+    code = 1
+  end
+  out[#out + 1] = code
+end
+return out
+"""
+
+
+class JobState:
+    GONE = 0
+    RUNNABLE = 1
+    IN_PROGRESS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    id: int
+    job_id: str
+    queue: str
+    status: str
+    worker_id: str | None
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    """One decided change: which row, from what to what, and why."""
+
+    id: int
+    previous_status: str
+    new_status: str
+    reason: str
+    worker_id: str | None
+    attempt: int
+
+
+@dataclass(slots=True)
+class ReconcileReport:
+    """What one pass saw and changed (the admin API shows it; the controller logs it)."""
+
+    examined: int = 0
+    skipped: int = 0
+    retrying: int = 0
+    left_alone: int = 0
+    recovered_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"examined": self.examined, "skipped": self.skipped, "retrying": self.retrying,
+                "left_alone": self.left_alone}
+
+
+REASONS = {
+    "stale_queued": "queued longer than the stale-queue timeout and no longer runnable in Redis",
+    "stale_retrying": "waiting for a retry longer than the stale-queue timeout and no longer in Redis",
+    "worker_lost_requeued": "worker heartbeat gone; the job is still queued and will run again",
+    "worker_lost": "worker heartbeat gone and the job is neither in progress nor queued",
+}
+
+
+async def reconcile(sessions: sessionmaker[Session], redis: Redis, *, stale_after: timedelta,
+                    now: datetime | None = None) -> ReconcileReport:
+    """One reconciliation pass; see the module docstring for the rules."""
+    now = now or utcnow()
+    candidates = await asyncio.to_thread(_load_candidates, sessions, now - stale_after)
+    report = ReconcileReport(examined=len(candidates))
+    if not candidates:
+        return report
+    states = await _job_states(redis, candidates)
+    workers = sorted({c.worker_id for c in candidates if c.status == RunStatus.RUNNING and c.worker_id})
+    alive = await _alive_workers(redis, workers)
+    decisions = [d for c, s in zip(candidates, states, strict=True) if (d := decide(c, s, alive)) is not None]
+    report.left_alone = len(candidates) - len(decisions)
+    if decisions:
+        changed = await asyncio.to_thread(_apply, sessions, decisions, now)
+        report.recovered_ids = [rid for rid, _ in changed]
+        report.skipped = sum(1 for _, status in changed if status == RunStatus.SKIPPED)
+        report.retrying = sum(1 for _, status in changed if status == RunStatus.RETRYING)
+    return report
+
+
+async def reconcile_once(sessions: sessionmaker[Session], redis: Redis, stale_minutes: float) -> ReconcileReport:
+    """The common call with the settings' timeout (the controller loop and the admin API's "reconcile now")."""
+    return await reconcile(sessions, redis, stale_after=timedelta(minutes=stale_minutes))
+
+
+def decide(c: _Candidate, job_state: int, alive_workers: set[str]) -> Recovery | None:
+    """The rule table for one candidate row; None leaves it alone."""
+    if c.status in (RunStatus.QUEUED, RunStatus.RETRYING):
+        if job_state != JobState.GONE:
+            return None
+        reason = "stale_queued" if c.status == RunStatus.QUEUED else "stale_retrying"
+        return Recovery(c.id, c.status, RunStatus.SKIPPED.value, reason, c.worker_id, c.attempt)
+    if (c.worker_id and c.worker_id in alive_workers) or job_state == JobState.IN_PROGRESS:
+        return None  # merely slow, or the lease has not expired yet
+    if job_state == JobState.RUNNABLE:
+        return Recovery(c.id, c.status, RunStatus.RETRYING.value, "worker_lost_requeued", c.worker_id, c.attempt)
+    return Recovery(c.id, c.status, RunStatus.SKIPPED.value, "worker_lost", c.worker_id, c.attempt)
+
+
+def _load_candidates(sessions: sessionmaker[Session], cutoff: datetime) -> list[_Candidate]:
+    stmt = select(_RUN.c.id, _RUN.c.arq_job_id, _RUN.c.queue, _RUN.c.status, _RUN.c.worker_id,
+                  _RUN.c.attempt).where(or_(
+                      and_(_RUN.c.status == RunStatus.QUEUED.value, _RUN.c.enqueued_at < cutoff,
+                           _RUN.c.started_at.is_(None)),
+                      and_(_RUN.c.status == RunStatus.RETRYING.value, _RUN.c.enqueued_at < cutoff),
+                      _RUN.c.status == RunStatus.RUNNING.value,
+                  ))
+    with sessions() as session:
+        return [_Candidate(*row) for row in session.execute(stmt)]
+
+
+async def _job_states(redis: Redis, candidates: Sequence[_Candidate]) -> list[int]:
+    script = redis.register_script(_JOB_STATE_LUA)
+    states: list[int] = []
+    for start in range(0, len(candidates), CHUNK):
+        argv: list[str] = []
+        for c in candidates[start:start + CHUNK]:
+            argv += [c.job_id, f"arq:queue:{c.queue}"]
+        states += [int(x) for x in await script(args=argv)]
+    return states
+
+
+async def _alive_workers(redis: Redis, worker_ids: list[str]) -> set[str]:
+    if not worker_ids:
+        return set()
+    async with redis.pipeline(transaction=False) as pipe:
+        for wid in worker_ids:
+            pipe.exists(worker_key(wid))
+        found = await pipe.execute()
+    return {wid for wid, n in zip(worker_ids, found, strict=True) if n}
+
+
+def _apply(sessions: sessionmaker[Session], decisions: list[Recovery], now: datetime) -> list[tuple[int, str]]:
+    """Write every decision in one transaction; returns (id, new status) of rows actually changed."""
+    groups: dict[tuple[str, str, str, str | None, int], list[int]] = defaultdict(list)
+    for d in decisions:
+        groups[(d.previous_status, d.new_status, d.reason, d.worker_id, d.attempt)].append(d.id)
+    changed: list[tuple[int, str]] = []
+    with sessions() as session, session.begin():
+        last_seen = _last_heartbeats(session, {d.worker_id for d in decisions if d.worker_id})
+        events: list[tuple[str, dict[str, Any]]] = []
+        for (prev, new, reason, wid, attempt), ids in groups.items():
+            meta = {"reason": reason, "previous_status": prev, "detected_at": now.isoformat(),
+                    "last_heartbeat_seen": last_seen.get(wid) if wid else None, "worker_id": wid}
+            for start in range(0, len(ids), CHUNK):
+                rows = _update_group(session, ids[start:start + CHUNK], prev, new, wid, attempt, meta, now)
+                changed += [(row.id, new) for row in rows]
+                events += [("run.reconciled", _event(row, prev, new, reason)) for row in rows]
+                if prev == RunStatus.RUNNING:
+                    _close_attempts(session, [row.arq_job_id for row in rows], attempt, now)
+        record_events(session, events)
+    return changed
+
+
+def _update_group(session: Session, ids: list[int], prev: str, new: str, wid: str | None, attempt: int,
+                  meta: dict[str, Any], now: datetime) -> list[Any]:
+    conditions = [_RUN.c.id.in_(ids), _RUN.c.status == prev, _RUN.c.attempt == attempt]
+    if prev == RunStatus.RUNNING:
+        conditions.append(_RUN.c.worker_id.is_(None) if wid is None else _RUN.c.worker_id == wid)
+    values: dict[str, Any] = {"status": new, "reconcile_meta": meta, "updated_at": now}
+    if new == RunStatus.SKIPPED:
+        values |= {"finished_at": now, "error_type": "Reconciled", "error_message": REASONS[str(meta["reason"])]}
+    stmt = (update(_RUN).where(*conditions).values(**values)
+            .returning(_RUN.c.id, _RUN.c.arq_job_id, _RUN.c.function, _RUN.c.queue, _RUN.c.tenant_id))
+    return list(session.execute(stmt).all())
+
+
+def _close_attempts(session: Session, job_ids: list[str], attempt: int, now: datetime) -> None:
+    """The lost attempt row would otherwise stay 'running' forever in the attempt timeline."""
+    if job_ids:
+        session.execute(update(_ATTEMPT).where(
+            _ATTEMPT.c.arq_job_id.in_(job_ids), _ATTEMPT.c.attempt == attempt,
+            _ATTEMPT.c.status == RunStatus.RUNNING.value,
+        ).values(status="lost", finished_at=now, error_type="WorkerLost",
+                 error_message="worker heartbeat gone while the attempt ran"))
+
+
+def _last_heartbeats(session: Session, worker_ids: set[str]) -> dict[str, str]:
+    """Last heartbeat the health watch recorded for each worker (the Redis key has expired by now)."""
+    if not worker_ids:
+        return {}
+    rows = session.execute(select(WorkerProcess.worker_id, WorkerProcess.last_seen)
+                           .where(WorkerProcess.worker_id.in_(sorted(worker_ids))))
+    return {wid: seen.isoformat() for wid, seen in rows}
+
+
+def _event(row: Any, prev: str, new: str, reason: str) -> dict[str, Any]:
+    return {"run_id": row.id, "job_id": row.arq_job_id, "function": row.function, "queue": row.queue,
+            "tenant_id": row.tenant_id, "previous_status": prev, "status": new, "reason": reason}

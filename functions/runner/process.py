@@ -1,0 +1,68 @@
+"""Entry point of one worker process: resolve what it serves, open connections, handle signals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+from core.errors import ConfigError
+from core.queues.catalog import group as catalog_group
+from core.queues.catalog import queue as catalog_queue
+from core.queues.catalog import validate
+from core.resources import open_resources
+from core.settings import Settings
+from functions.registry import resolve_for_queues
+from functions.runner.tuning import ConcurrencySource
+from functions.runner.worker import GroupWorker, WorkerStats
+
+__all__ = ["run_worker_process", "serve"]
+
+log = logging.getLogger(__name__)
+
+
+def _targets(group: str | None, queue: str | None) -> tuple[str, list[str], str]:
+    """(group name, queues served, display name) for ``--group`` or ``--queue``."""
+    if group:
+        return group, list(catalog_group(group).queues), group
+    if queue:
+        spec = catalog_queue(queue)
+        return spec.group, [spec.name], spec.name
+    raise ConfigError("give --group NAME or --queue NAME")
+
+
+async def serve(settings: Settings, *, group: str | None = None, queue: str | None = None, burst: bool = False,
+                concurrency: int | None = None, install_signals: bool = True) -> WorkerStats:
+    """Run a worker until stopped (or, with ``burst``, until its queues are empty)."""
+    validate()
+    group_name, queues, display = _targets(group, queue)
+    implementations = resolve_for_queues(queues)
+    fixed = concurrency or settings.worker_concurrency
+    if fixed is not None and fixed < 1:
+        raise ConfigError("--concurrency must be at least 1")
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="integramon"))
+    async with open_resources(settings, pool_size=10) as resources:
+        source = ConcurrencySource(resources.sessions, group_name, fixed=fixed,
+                                   profile_override=settings.worker_profile)
+        worker = GroupWorker(resources, group=group_name, queues=queues, implementations=implementations,
+                             concurrency=source, burst=burst, name=display)
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, worker.request_stop)
+        return await worker.run()
+
+
+def run_worker_process(settings: Settings, *, group: str | None, queue: str | None, burst: bool,
+                       concurrency: int | None) -> int:
+    """Blocking entry used by ``integramon worker``; uses uvloop when it is installed."""
+    coro = serve(settings, group=group, queue=queue, burst=burst, concurrency=concurrency)
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is optional (not on Windows)
+        stats = asyncio.run(coro)
+    else:
+        stats = uvloop.run(coro)
+    log.info("worker exited: %s", stats)
+    return 0

@@ -1,0 +1,281 @@
+"""The group worker: serves every queue of a group (or one queue) under one shared concurrency limit.
+
+- Claims only into free slots (the seed's prefetch-multiplier=1), round-robin across queues.
+- Learns of new work from a Redis pub/sub wake-up published on enqueue; polling is only the fallback.
+- Records every attempt in the run ledger through the batched recorder before a job leaves Redis.
+- Heartbeats, renews in-progress leases, honours cancel requests and re-reads tuning while running.
+- On stop: claims nothing more, lets running jobs finish within the grace period, re-queues the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from arq.jobs import deserialize_job_raw
+from redis.asyncio.client import PubSub
+
+from core.db.models.base import utcnow
+from core.errors import LedgerError
+from core.ledger.recorder import AttemptRecord, LedgerRecorder
+from core.queues.catalog import FUNCTIONS, queue
+from core.queues.keys import TUNING_CHANNEL, wake_channel
+from core.resources import Resources
+from functions.registry import JobFunction
+from functions.runner.claim import ClaimedJob, JobClaimer, RedisFinish
+from functions.runner.context import JobContext
+from functions.runner.heartbeat import Heartbeat, new_worker_id
+from functions.runner.outcome import Ending, apply_ending
+from functions.runner.tuning import ConcurrencySource
+
+__all__ = ["GroupWorker", "WorkerStats"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class WorkerStats:
+    started: int = 0
+    succeeded: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+class GroupWorker:
+    """One worker process's job loop (see the module docstring)."""
+
+    def __init__(self, resources: Resources, *, group: str, queues: list[str],
+                 implementations: dict[str, JobFunction], concurrency: ConcurrencySource,
+                 burst: bool = False, name: str | None = None) -> None:
+        settings = resources.settings
+        self.resources = resources
+        self.group = group
+        self.queues = queues
+        self.worker_id = new_worker_id(name or group)
+        self.stats = WorkerStats()
+        self._impls = implementations
+        self._concurrency = concurrency
+        self._burst = burst
+        self._limit = 1
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._inner: dict[str, asyncio.Task[Any]] = {}
+        self._aborting: set[str] = set()
+        self._interrupting: set[str] = set()
+        self._wake = asyncio.Event()
+        self._tuning_changed = asyncio.Event()
+        self._stopping = False
+        self._claimer = JobClaimer(resources.redis, queues, self.worker_id,
+                                   lease_ms=int(settings.job_lease_seconds * 1000), scan_limit=500)
+        self._recorder = LedgerRecorder(resources.engine, settings.ledger_flush_interval_ms / 1000,
+                                        self._after_commit)
+        self._heartbeat = Heartbeat(self.worker_id, group, queues, settings.heartbeat_ttl_seconds)
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    @property
+    def running_ids(self) -> list[str]:
+        return list(self._running)
+
+    def request_stop(self) -> None:
+        """Stop claiming; ``run`` then drains within the grace period and returns."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> WorkerStats:
+        self._limit = await self._concurrency.current()
+        self._recorder.start()
+        pubsub = self.resources.redis.pubsub(ignore_subscribe_messages=True)
+        await pubsub.subscribe(TUNING_CHANNEL, *(wake_channel(q) for q in self.queues))
+        await self._heartbeat.beat(self.resources.redis, self._limit, [])
+        helpers = [asyncio.create_task(coro) for coro in
+                   (self._listen(pubsub), self._heartbeat_loop(), self._tuning_loop())]
+        log.info("worker %s serving %s with %d slots", self.worker_id, ", ".join(self.queues), self._limit)
+        try:
+            await self._claim_loop()
+            await self._drain()
+        finally:
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            await self._recorder.close()
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await self._heartbeat.remove(self.resources.redis)
+        log.info("worker %s stopped: %s", self.worker_id, self.stats)
+        return self.stats
+
+    async def _claim_loop(self) -> None:
+        poll = self.resources.settings.poll_delay_seconds
+        while not self._stopping:
+            self._wake.clear()
+            free = self._limit - len(self._running)
+            next_due: int | None = None
+            if free > 0:
+                jobs, next_due = await self._claimer.claim(free)
+                for job in jobs:
+                    self._start(job)
+                if jobs and len(jobs) == free:
+                    continue
+                if self._burst and not jobs and not self._running and await self._queues_empty():
+                    return
+            timeout = poll
+            if next_due is not None:
+                timeout = min(poll, max(0.0, next_due / 1000 - time.time()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _queues_empty(self) -> bool:
+        async with self.resources.redis.pipeline(transaction=False) as pipe:
+            for name in self.queues:
+                pipe.zcard(queue(name).redis_key)
+            counts = await pipe.execute()
+        return bool(sum(counts) == 0)
+
+    def _start(self, job: ClaimedJob) -> None:
+        self.stats.started += 1
+        task = asyncio.create_task(self._execute(job), name=f"job-{job.job_id}")
+        self._running[job.job_id] = task
+        task.add_done_callback(lambda _t, jid=job.job_id: self._job_done(jid))
+
+    def _job_done(self, job_id: str) -> None:
+        self._running.pop(job_id, None)
+        self._wake.set()
+
+    async def _execute(self, job: ClaimedJob) -> None:
+        start_ms = int(time.time() * 1000)
+        record = AttemptRecord(job.job_id, job.attempt, self.worker_id, utcnow())
+        try:
+            function, _args, kwargs, _try, enqueue_ms = deserialize_job_raw(job.payload)
+        except Exception as exc:  # unreadable or expired payload: nothing can ever run it
+            end = Ending("<unknown>", {}, start_ms, start_ms, error=_permanent(f"job payload unreadable: {exc}"))
+            await self._finish(record, job, None, end)
+            return
+        spec = FUNCTIONS.get(function)
+        end = Ending(function, kwargs, enqueue_ms, start_ms)
+        impl = self._impls.get(function)
+        if job.aborted:
+            end.cancelled = True
+        elif spec is None or impl is None or spec.queue != job.queue:
+            end.error = _permanent(f"function {function!r} is not served on queue {job.queue!r}")
+        elif job.attempt > spec.retry.max_attempts:
+            end.error = RuntimeError(f"max attempts ({spec.retry.max_attempts}) exceeded")
+        else:
+            self._recorder.started(record)
+            await self._invoke(job, spec.timeout_s, impl, end)
+        await self._finish(record, job, spec, end)
+
+    async def _invoke(self, job: ClaimedJob, timeout_s: float, impl: JobFunction, end: Ending) -> None:
+        spec = FUNCTIONS[end.function]
+        ctx = JobContext(self.resources, job.job_id, spec, job.attempt, self.worker_id)
+        inner: asyncio.Task[Any] = asyncio.create_task(impl(ctx, **end.kwargs))
+        self._inner[job.job_id] = inner
+        try:
+            end.result = await asyncio.wait_for(inner, timeout_s)
+            self.stats.succeeded += 1
+        except asyncio.CancelledError:
+            if job.job_id in self._aborting:
+                end.cancelled = True
+            elif job.job_id in self._interrupting:
+                end.interrupted = True
+            else:
+                raise
+        except TimeoutError:
+            end.error = TimeoutError(f"timed out after {timeout_s:g} s")
+        except Exception as exc:
+            end.error = exc
+            log.warning("job %s (%s) attempt %d failed: %s: %s", job.job_id, end.function, job.attempt,
+                        type(exc).__name__, exc)
+        finally:
+            self._inner.pop(job.job_id, None)
+
+    async def _finish(self, record: AttemptRecord, job: ClaimedJob, spec: Any, end: Ending) -> None:
+        apply_ending(record, job, spec, end, self.resources.settings.keep_result_seconds)
+        if end.error is not None:
+            if record.after is not None and not record.after.terminal:
+                self.stats.retried += 1
+            else:
+                self.stats.failed += 1
+        try:
+            await self._recorder.finished(record)
+        except LedgerError as exc:
+            # The job stays leased in Redis: when the lease expires it runs again (jobs are idempotent),
+            # which is better than finishing a job whose outcome the ledger never saw.
+            log.error("job %s not finished in Redis because the ledger is unavailable: %s", job.job_id, exc)
+
+    async def _after_commit(self, finishes: list[RedisFinish]) -> None:
+        await self._claimer.finish(finishes)
+        requeued = {f.queue_key.removeprefix("arq:queue:")
+                    for f in finishes if not f.terminal and f.retry_at_ms is None}
+        for name in requeued:
+            await self.resources.redis.publish(wake_channel(name), 1)
+
+    async def _listen(self, pubsub: PubSub) -> None:
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
+            if message is None:
+                continue
+            channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
+            if channel == TUNING_CHANNEL:
+                self._tuning_changed.set()
+            else:
+                self._wake.set()
+
+    async def _heartbeat_loop(self) -> None:
+        interval = self.resources.settings.heartbeat_interval_seconds
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                running = list(self._running)
+                await self._heartbeat.beat(self.resources.redis, self._limit, running)
+                await self._claimer.renew_leases(running)
+                for job_id in await self._claimer.abort_requests(running):
+                    self._cancel_inner(job_id, self._aborting)
+            except Exception as exc:  # a Redis blip must not kill the worker; leases outlive a few misses
+                log.warning("heartbeat failed: %s", exc)
+
+    async def _tuning_loop(self) -> None:
+        if self._concurrency.is_fixed:
+            return
+        refresh = self.resources.settings.tuning_refresh_seconds
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._tuning_changed.wait(), refresh)
+            self._tuning_changed.clear()
+            try:
+                new = await self._concurrency.current()
+            except Exception as exc:
+                log.warning("could not read tuning: %s", exc)
+                continue
+            if new != self._limit:
+                log.info("concurrency of %s: %d -> %d", self.group, self._limit, new)
+                self._limit = new
+                self._wake.set()
+
+    def _cancel_inner(self, job_id: str, reason: set[str]) -> None:
+        inner = self._inner.get(job_id)
+        if inner is not None and not inner.done():
+            reason.add(job_id)
+            inner.cancel()
+
+    async def _drain(self) -> None:
+        if not self._running:
+            return
+        grace = self.resources.settings.shutdown_grace_seconds
+        _done, pending = await asyncio.wait(list(self._running.values()), timeout=grace)
+        if pending:
+            log.warning("grace period over: re-queueing %d running job(s)", len(pending))
+            for job_id in list(self._running):
+                self._cancel_inner(job_id, self._interrupting)
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _permanent(message: str) -> Exception:
+    from core.errors import PermanentJobError
+
+    return PermanentJobError(message)

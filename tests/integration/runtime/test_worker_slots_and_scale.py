@@ -1,0 +1,102 @@
+"""Slots, scale-out and fairness of the group worker, with real worker processes, Redis and PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import redis as redis_sync
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.settings import Settings
+from tests.integration.runtime.conftest import attempts, enqueue, runs
+from tests.processes import integramon, running, wait_until
+
+
+def test_at_most_concurrency_jobs_run_and_claims_wait_for_a_free_slot(
+        settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis, tmp_path: Path) -> None:
+    ids = enqueue(settings, "sleep", {"seconds": 0.4}, count=8)
+    seen_in_progress: list[int] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            seen_in_progress.append(len(rsync.keys("arq:in-progress:*")))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        proc = integramon(settings, "worker", "--group", "periodic", "--burst", "--concurrency", "2",
+                          log=tmp_path / "w.log")
+        assert proc.wait(60) == 0, (tmp_path / "w.log").read_text()
+    finally:
+        stop.set()
+        sampler.join()
+    assert max(seen_in_progress) == 2  # slots were used, and never more than the limit
+    spans = [(a.started_at, a.finished_at) for jid in ids for a in attempts(db, jid)]
+    assert len(spans) == 8
+    for start, _ in spans:
+        overlapping = sum(1 for s, f in spans if s <= start < f)  # type: ignore[operator]
+        assert overlapping <= 2
+    assert {r.status for r in runs(db)} == {"succeeded"}
+
+
+def test_three_processes_drain_a_shared_backlog_exactly_once(
+        settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis, tmp_path: Path) -> None:
+    ids = enqueue(settings, "noop", {"counter": "exactly-once"}, count=3000)
+    assert len(ids) == 3000
+    procs = [integramon(settings, "worker", "--group", "periodic", "--burst", "--concurrency", "20",
+                        log=tmp_path / f"w{i}.log") for i in range(3)]
+    for i, proc in enumerate(procs):
+        assert proc.wait(120) == 0, (tmp_path / f"w{i}.log").read_text()
+    counts = {k.decode(): int(v) for k, v in rsync.hgetall("exactly-once").items()}
+    assert set(counts) == set(ids)
+    assert set(counts.values()) == {1}
+    ledger = runs(db)
+    assert len(ledger) == 3000
+    assert {(r.status, r.attempt) for r in ledger} == {("succeeded", 1)}
+    per_worker: dict[str, int] = {}
+    for r in ledger:
+        per_worker[r.worker_id or ""] = per_worker.get(r.worker_id or "", 0) + 1
+    assert len(per_worker) == 3, per_worker  # every process took a share
+
+
+def test_heartbeat_is_published_and_removed_on_clean_exit(settings: Settings, rsync: redis_sync.Redis,
+                                                          tmp_path: Path) -> None:
+    import json
+
+    with running(settings, "worker", "--group", "periodic", "--concurrency", "3", log=tmp_path / "w.log") as proc:
+        members = wait_until(lambda: rsync.smembers("integramon:workers"), what="a heartbeat")
+        (worker_id,) = [m.decode() for m in members]  # type: ignore[attr-defined]
+        beat = json.loads(rsync.get(f"integramon:worker:{worker_id}"))  # type: ignore[arg-type]
+        assert beat["group"] == "periodic"
+        assert beat["queues"] == ["periodic_run", "stats_cache"]
+        assert beat["concurrency"] == 3
+        assert beat["pid"] == proc.pid
+        assert {"host", "version", "running", "last_seen", "started_at"} <= set(beat)
+        assert 0 < rsync.pttl(f"integramon:worker:{worker_id}") <= settings.heartbeat_ttl_seconds * 1000
+        health = subprocess.run([*_cli(), "worker-health", "--group", "periodic"], env=_env(settings),
+                                capture_output=True, text=True)
+        assert health.returncode == 0, health.stdout + health.stderr
+        proc.terminate()
+        assert proc.wait(20) == 0
+    assert rsync.get(f"integramon:worker:{worker_id}") is None
+    assert not rsync.sismember("integramon:workers", worker_id)
+    health = subprocess.run([*_cli(), "worker-health", "--group", "periodic"], env=_env(settings),
+                            capture_output=True, text=True)
+    assert health.returncode == 1
+
+
+def _cli() -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "integramon"]
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    from tests.processes import process_env
+
+    return process_env(settings)
