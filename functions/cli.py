@@ -22,6 +22,7 @@ def register(subparsers: Any) -> None:
     target = worker.add_mutually_exclusive_group(required=True)
     target.add_argument("--group", help="worker group to serve (all its queues)")
     target.add_argument("--queue", help="single queue to serve")
+    target.add_argument("--all-groups", action="store_true", help="every group in this one process (all-in-one mode)")
     worker.add_argument("--burst", action="store_true", help="exit once the queues are empty")
     worker.add_argument("--concurrency", type=int, help="fixed concurrency (overrides tuning)")
     worker.set_defaults(handler=_worker)
@@ -72,7 +73,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from functions.runner.process import run_worker_process
 
     return int(run_worker_process(settings, group=args.group, queue=args.queue, burst=args.burst,
-                                  concurrency=args.concurrency))
+                                  concurrency=args.concurrency, all_groups=args.all_groups))
 
 
 def _worker_health(args: argparse.Namespace, settings: Settings) -> int:

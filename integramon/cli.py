@@ -21,6 +21,9 @@ __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 COMMAND_MODULES: tuple[str, ...] = (
     "integramon.core_commands",
     "functions.cli",
+    "simulator.cli",
+    "controller.cli",
+    "admin_api.cli",
 )
 
 

@@ -19,6 +19,8 @@ def register(subparsers: Any) -> None:
     catalog = subparsers.add_parser("catalog", help="print the queue catalog")
     catalog.add_argument("--json", action="store_true", help="print as JSON")
     catalog.set_defaults(handler=_catalog)
+    dev = subparsers.add_parser("dev", help="run everything with embedded defaults (all-in-one mode)")
+    dev.set_defaults(handler=_dev)
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -40,3 +42,9 @@ def _catalog(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{name:32} {profiles['safe'][name]:>4} {profiles['balanced'][name]:>4} "
               f"{profiles['fast'][name]:>4}  {', '.join(group['queues'])}")
     return 0
+
+
+def _dev(args: argparse.Namespace, settings: Settings) -> int:
+    from integramon.devmode import run_dev
+
+    return run_dev(settings)

@@ -5,19 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from core.errors import ConfigError
+from core.queues.catalog import GROUPS, validate
 from core.queues.catalog import group as catalog_group
 from core.queues.catalog import queue as catalog_queue
-from core.queues.catalog import validate
 from core.resources import open_resources
 from core.settings import Settings
 from functions.registry import resolve_for_queues
 from functions.runner.tuning import ConcurrencySource
 from functions.runner.worker import GroupWorker, WorkerStats
 
-__all__ = ["run_worker_process", "serve"]
+__all__ = ["run_worker_process", "serve", "serve_all_groups"]
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +56,40 @@ async def serve(settings: Settings, *, group: str | None = None, queue: str | No
         return await worker.run()
 
 
+async def serve_all_groups(settings: Settings, *, burst: bool = False) -> list[WorkerStats]:
+    """Every group in one process, one GroupWorker (own slots) per group: the all-in-one mode,
+    where eleven separate processes would cost memory and start-up time for no isolation gain."""
+    validate()
+    targets = [(name, list(spec.queues)) for name, spec in GROUPS.items()]
+    implementations = {name: resolve_for_queues(queues) for name, queues in targets}
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=48, thread_name_prefix="integramon"))
+    async with open_resources(settings, pool_size=20) as resources:
+        workers = [
+            GroupWorker(resources, group=name, queues=queues, implementations=implementations[name],
+                        concurrency=ConcurrencySource(resources.sessions, name, fixed=settings.worker_concurrency,
+                                                      profile_override=settings.worker_profile),
+                        burst=burst)
+            for name, queues in targets
+        ]
+
+        def stop_all() -> None:
+            for worker in workers:
+                worker.request_stop()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop_all)
+        return list(await asyncio.gather(*(w.run() for w in workers)))
+
+
 def run_worker_process(settings: Settings, *, group: str | None, queue: str | None, burst: bool,
-                       concurrency: int | None) -> int:
+                       concurrency: int | None, all_groups: bool = False) -> int:
     """Blocking entry used by ``integramon worker``; uses uvloop when it is installed."""
-    coro = serve(settings, group=group, queue=queue, burst=burst, concurrency=concurrency)
+    coro: Coroutine[Any, Any, Any]
+    if all_groups:
+        coro = serve_all_groups(settings, burst=burst)
+    else:
+        coro = serve(settings, group=group, queue=queue, burst=burst, concurrency=concurrency)
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is optional (not on Windows)
