@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from core.errors import IntegraMonError
 from core.settings import load_settings
 
-__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+__all__ = ["COMMAND_MODULES", "COMMAND_OWNERS", "build_parser", "main"]
 
 COMMAND_MODULES: tuple[str, ...] = (
     "integramon.core_commands",
@@ -27,17 +27,35 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Which module registers each command, so one command imports only its own role (a worker never
+# loads Litestar). A test checks this table against what the modules really register.
+COMMAND_OWNERS: dict[str, str] = {
+    "migrate": "integramon.core_commands",
+    "catalog": "integramon.core_commands",
+    "dev": "integramon.core_commands",
+    "worker": "functions.cli",
+    "worker-health": "functions.cli",
+    "enqueue": "functions.cli",
+    "simulator": "simulator.cli",
+    "controller": "controller.cli",
+    "api": "admin_api.cli",
+    "token": "admin_api.cli",
+}
+
+
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="integramon", description="IntegraMon Runtime")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module_name in COMMAND_MODULES:
+    for module_name in modules:
         importlib.import_module(module_name).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    owner = COMMAND_OWNERS.get(words[0]) if words else None
+    parser = build_parser((owner,) if owner else COMMAND_MODULES)
+    args = parser.parse_args(words)
     try:
         settings = load_settings()
         logging.basicConfig(
