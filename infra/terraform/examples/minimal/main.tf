@@ -1,0 +1,22 @@
+# Smallest set of inputs: an existing VPC and its private subnets, an internal admin API, the image,
+# and the worker groups; everything else keeps the module's production defaults (Multi-AZ database,
+# Redis with a replica, deletion protection, one year of logs). See README "Run on AWS with Terraform".
+# `terraform init && terraform apply -var-file=terraform.tfvars` from this folder.
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = { Environment = "minimal" }
+  }
+}
+
+module "integramon" {
+  source = "../.."
+
+  name               = "integramon"
+  image              = var.image
+  vpc_id             = var.vpc_id
+  private_subnet_ids = var.private_subnet_ids
+  alb_ingress_cidrs  = var.alb_ingress_cidrs
+  worker_groups      = var.worker_groups
+}
