@@ -1,0 +1,82 @@
+"""Send queued alert notifications; a failed one stays queued and is retried by later runs (up to a cap)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db.models.alerting import Alert, AlertNotification, AlertRule
+from core.db.models.base import utcnow
+from core.settings import Settings
+from functions.alerting.delivery import DeliveryError, post_webhook, send_email
+from functions.alerting.engine import event_payload
+
+__all__ = ["MAX_ATTEMPTS", "Outgoing", "deliver_pending"]
+
+MAX_ATTEMPTS = 5  # runs that try a notification before it is left as failed for the console
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    id: int
+    channel: str
+    target: str
+    event: str
+    payload: dict[str, Any]
+
+
+def _pending(sessions: sessionmaker[Session]) -> list[Outgoing]:
+    with sessions() as session:
+        rows = session.execute(
+            select(AlertNotification, Alert, AlertRule).join(Alert, Alert.id == AlertNotification.alert_id)
+            .join(AlertRule, AlertRule.id == Alert.rule_id)
+            .where(AlertNotification.status.in_(("pending", "failed")), AlertNotification.attempts < MAX_ATTEMPTS)
+            .order_by(AlertNotification.id)).all()
+        return [Outgoing(n.id, n.channel, n.target, n.event, {"event": f"alert.{n.event}", **event_payload(r, a)})
+                for n, a, r in rows]
+
+
+def _subject(item: Outgoing) -> str:
+    p = item.payload
+    return f"[IntegraMon] alert {item.event}: {p['rule']} ({p['scope']})"
+
+
+def _body(item: Outgoing) -> str:
+    p = item.payload
+    return (f"Alert {p['alert_id']} {item.event}.\nRule: {p['rule']} ({p['condition']})\nScope: {p['scope']}\n"
+            f"Count: {p['count']} (peak {p['peak']})\n{p['summary']}\nOpened: {p['opened_at']}\n"
+            f"Resolved: {p['resolved_at'] or '-'}\n")
+
+
+async def _send(settings: Settings, item: Outgoing) -> None:
+    if item.channel == "webhook":
+        await post_webhook(item.target, item.payload)
+    else:
+        await send_email(settings, [t.strip() for t in item.target.split(",") if t.strip()], _subject(item),
+                         _body(item))
+
+
+def _record(sessions: sessionmaker[Session], item: Outgoing, error: str | None) -> None:
+    with sessions.begin() as session:
+        session.execute(update(AlertNotification).where(AlertNotification.id == item.id).values(
+            status="failed" if error else "sent", attempts=AlertNotification.attempts + 1,
+            last_error=error[:500] if error else None, sent_at=None if error else utcnow()))
+
+
+async def deliver_pending(settings: Settings, sessions: sessionmaker[Session]) -> tuple[int, int]:
+    """Deliver every queued notification; returns (sent, failed)."""
+    sent = failed = 0
+    for item in await asyncio.to_thread(_pending, sessions):
+        try:
+            await _send(settings, item)
+        except DeliveryError as exc:
+            await asyncio.to_thread(_record, sessions, item, str(exc))
+            failed += 1
+            continue
+        await asyncio.to_thread(_record, sessions, item, None)
+        sent += 1
+    return sent, failed

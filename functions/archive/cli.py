@@ -1,0 +1,66 @@
+"""``integramon archive restore --tenant T --day D``: read an archived tenant-day back, with a progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from tqdm import tqdm
+
+from core.db.models.tenants import Tenant
+from core.db.session import create_db_engine, make_session_factory
+from core.errors import ConfigError
+from core.resources import check_database
+from core.settings import Settings
+from core.storage import open_store
+from functions.archive.restore import load_archive, restore_records
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    archive = subparsers.add_parser("archive", help="work with archived message logs")
+    actions = archive.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
+    restore = actions.add_parser("restore", help="read an archived tenant-day back into the database")
+    restore.add_argument("--tenant", required=True, help="tenant id or name")
+    restore.add_argument("--day", required=True, help="day to restore, YYYY-MM-DD (UTC)")
+    restore.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
+    restore.set_defaults(handler=_restore)
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--day {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _tenant_id(session: Any, value: str) -> int:
+    query = select(Tenant.id).where(Tenant.id == int(value)) if value.isdigit() else \
+        select(Tenant.id).where(Tenant.name == value)
+    found = session.scalar(query)
+    if found is None:
+        raise ConfigError(f"--tenant {value!r}: no such tenant")
+    return int(found)
+
+
+def _restore(args: argparse.Namespace, settings: Settings) -> int:
+    day = _day(args.day)
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        check_database(engine)
+        sessions = make_session_factory(engine)
+        with sessions() as session:
+            tenant_id = _tenant_id(session, args.tenant)
+        records = load_archive(open_store(settings), tenant_id, day)
+        with tqdm(total=len(records), unit="msg", desc=f"restore {day}", disable=args.no_progress,
+                  file=sys.stderr) as bar:
+            result = restore_records(sessions, tenant_id, records, bar.update)
+    finally:
+        engine.dispose()
+    print(f"restored {result.restored} of {result.archived} archived messages of tenant {tenant_id} on {day} "
+          f"({result.already_present} already present)")
+    return 0

@@ -1,0 +1,76 @@
+"""Host metrics: CPU, memory, disk and load of the host a periodic worker runs on (psutil).
+
+A job runs on whichever worker takes it, so ``host_metrics_dispatch_task`` enqueues one collection
+per live worker host (from the heartbeats) and each sample records the host that really took it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from core.db.models.platform import HostMetricSample
+from core.queues.catalog import function
+from core.queues.keys import WORKERS_INDEX, worker_key
+from functions.runner.context import JobContext
+
+__all__ = ["host_metrics_collect_task", "host_metrics_dispatch_task", "sample_host"]
+
+
+def _disk_path(data_dir: Path) -> str:
+    path = data_dir.resolve()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return str(path)
+
+
+def sample_host(data_dir: Path) -> dict[str, Any]:
+    """One sample of this host (blocks ~0.2 s to measure CPU)."""
+    memory = psutil.virtual_memory()
+    disk = psutil.disk_usage(_disk_path(data_dir))
+    load = os.getloadavg()
+    return {"host": socket.gethostname(), "cpu_percent": psutil.cpu_percent(interval=0.2),
+            "memory_percent": memory.percent, "memory_used_bytes": int(memory.used),
+            "disk_percent": disk.percent, "disk_used_bytes": int(disk.used),
+            "load_1m": load[0], "load_5m": load[1], "load_15m": load[2]}
+
+
+async def host_metrics_collect_task(ctx: JobContext, host: str | None = None) -> dict[str, Any]:
+    """Store one sample; ``host`` is the host the dispatcher meant (reported when another one ran it)."""
+    sample = await asyncio.to_thread(sample_host, ctx.settings.data_dir)
+
+    def store() -> None:
+        with ctx.resources.sessions.begin() as session:
+            session.add(HostMetricSample(**sample))
+
+    await asyncio.to_thread(store)
+    return {"host": sample["host"], "requested_host": host, "cpu_percent": sample["cpu_percent"]}
+
+
+async def _worker_hosts(ctx: JobContext) -> list[str]:
+    redis = ctx.resources.redis
+    hosts: set[str] = set()
+    for worker_id in await redis.smembers(WORKERS_INDEX):
+        raw = await redis.get(worker_key(worker_id.decode() if isinstance(worker_id, bytes) else worker_id))
+        if raw:
+            host = json.loads(raw).get("host")
+            if host:
+                hosts.add(str(host))
+    return sorted(hosts)
+
+
+async def host_metrics_dispatch_task(ctx: JobContext) -> dict[str, Any]:
+    """Enqueue one collection per live worker host (the controller enqueues this when host metrics are due)."""
+    hosts = await _worker_hosts(ctx) or [socket.gethostname()]
+    spec = function("host_metrics_collect_task")
+    enqueued = 0
+    for host in hosts:
+        job = await ctx.resources.enqueuer.enqueue(spec, {"host": host}, dedup_key=f"host_metrics:{host}")
+        enqueued += job is not None
+    return {"enqueued": enqueued, "hosts": hosts}
