@@ -14,8 +14,11 @@ __all__ = [
     "ARQ_RETRY_PREFIX",
     "CONTROLLER_LEADER",
     "CONTROLLER_LOOPS",
+    "CONTROLLER_POLL_STATE",
     "TUNING_CHANNEL",
     "WORKERS_INDEX",
+    "cpi_pause_key",
+    "cpi_rate_window_key",
     "wake_channel",
     "worker_key",
 ]
@@ -30,6 +33,8 @@ WORKERS_INDEX = "integramon:workers"
 TUNING_CHANNEL = "integramon:tuning"
 CONTROLLER_LEADER = "integramon:controller:leader"
 CONTROLLER_LOOPS = "integramon:controller:loops"
+# Hash "<tenant_id>:<kind>" -> Unix time the controller last enqueued that polling job.
+CONTROLLER_POLL_STATE = "integramon:controller:poll"
 
 
 def worker_key(worker_id: str) -> str:
@@ -41,6 +46,15 @@ def wake_channel(queue_name: str) -> str:
     """Pub/sub channel published on enqueue so idle workers claim at once instead of polling."""
     return f"integramon:wake:{queue_name}"
 
+
+def cpi_rate_window_key(tenant: str, family: str, window_s: int) -> str:
+    """Requests sent to one CPI tenant's endpoint family in one whole second (INCR, short TTL)."""
+    return f"integramon:cpi:rate:{tenant}:{family}:{window_s}"
+
+
+def cpi_pause_key(tenant: str, family: str) -> str:
+    """Set (with a PX TTL) when the tenant answered 429 with Retry-After: every process holds back."""
+    return f"integramon:cpi:pause:{tenant}:{family}"
 
 
 # Admin API request statistics (HINCRBY fields ``count:<route>``, ``errors:<route>``, ``ms:<route>``),
