@@ -20,6 +20,13 @@ JobFunction = Callable[..., Coroutine[Any, Any, Any]]
 
 FAMILY_MODULES: tuple[str, ...] = (
     "functions.selftest",
+    "functions.ingestion",
+    "functions.alerting",
+    "functions.archive",
+    "functions.stats",
+    "functions.periodic",
+    "functions.platform",
+    "functions.ai",
 )
 
 

@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "simulator.cli",
     "controller.cli",
     "admin_api.cli",
+    "functions.archive.cli",
 )
 
 
@@ -40,6 +41,7 @@ COMMAND_OWNERS: dict[str, str] = {
     "controller": "controller.cli",
     "api": "admin_api.cli",
     "token": "admin_api.cli",
+    "archive": "functions.archive.cli",
 }
 
 

@@ -1,0 +1,87 @@
+"""First five minutes: ``integramon dev`` with no external service configured stores the demo tenant's
+message logs, runs every hot-path function successfully, shows jobs and workers through the admin API,
+stops cleanly on Ctrl-C, and reuses its data on the next start."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from core.queues.catalog import GROUPS
+from integramon.embedded_redis import free_port
+from tests.processes import wait_until
+
+HOT_PATH = {"read_message_logs", "read_payloads", "read_packages", "get_message_details_hot"}
+
+
+def _start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTEGRAMON_")}
+    env |= {"INTEGRAMON_DATA_DIR": str(data_dir), "INTEGRAMON_API_PORT": str(port)}
+    return subprocess.Popen([sys.executable, "-m", "integramon", "dev"], env=env, stdout=log.open("wb"),
+                            stderr=subprocess.STDOUT)
+
+
+def _query(db: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db, timeout=15) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _token(log: Path) -> str | None:
+    for line in log.read_text().splitlines():
+        if "admin token:" in line:
+            return line.split("admin token:")[1].strip()
+    return None
+
+
+def _get(port: int, path: str, token: str) -> object:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> int:
+    proc.send_signal(signal.SIGINT)
+    return proc.wait(60)
+
+
+def test_make_dev_runs_everything_with_embedded_defaults(tmp_path: Path) -> None:
+    data, port, log = tmp_path / "var", free_port(), tmp_path / "dev.log"
+    db = data / "integramon.db"
+    proc = _start(data, port, log)
+    started = time.monotonic()
+    try:
+        token = str(wait_until(lambda: _token(log), timeout=90, what="console URL and admin token"))
+        assert f"http://127.0.0.1:{port}/" in log.read_text()
+        assert "(embedded)" in log.read_text()
+        wait_until(lambda: _query(db, "select count(*) from message_log")[0][0] > 0, timeout=90,
+                   what="stored message logs")
+        done = lambda: {f for (f,) in _query(db, "select distinct function from worker_job_run "  # noqa: E731
+                                                 "where status = 'succeeded'")}
+        wait_until(lambda: HOT_PATH <= done(), timeout=120, what=f"a successful run of each of {HOT_PATH}")
+        print(f"hot path complete after {time.monotonic() - started:.1f} s")
+        jobs = _get(port, "/api/v1/jobs?limit=5", token)
+        assert isinstance(jobs, dict)
+        assert jobs["items"]
+        workers = _get(port, "/api/v1/workers", token)
+        assert isinstance(workers, dict)
+        assert {w["group"] for w in workers["workers"]} == set(GROUPS)  # one live worker per group
+        stored = _query(db, "select count(*) from message_log")[0][0]
+    finally:
+        rc = _stop(proc) if proc.poll() is None else proc.returncode
+    assert rc == 0, log.read_text()[-3000:]
+    assert "stopped" in log.read_text()
+
+    again = _start(data, port, tmp_path / "dev2.log")
+    try:
+        wait_until(lambda: _token(tmp_path / "dev2.log"), timeout=90, what="second start")
+        assert _query(db, "select count(*) from message_log")[0][0] >= stored  # data reused
+        assert _query(db, "select count(*) from tenant where name = 'demo'") == [(1,)]
+    finally:
+        assert _stop(again) == 0
