@@ -55,6 +55,8 @@ class Settings:
     s3_endpoint_url: str = ""
     s3_bucket: str = ""
     s3_region: str = "us-east-1"
+    # CPI client
+    cpi_timeout_seconds: float = 30.0
     # admin API
     api_host: str = "127.0.0.1"
     api_port: int = 8000

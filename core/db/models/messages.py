@@ -9,12 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.models.base import Base, BigId, JsonType, UtcDateTime, utcnow
 
-__all__ = ["IngestWatermark", "MessageLog"]
+__all__ = ["DETAILS_PENDING_SQL", "IngestWatermark", "MessageLog"]
+
+# Literal because it is baked into a partial index and its migration.
+DETAILS_PENDING_SQL = "details_fetched_at IS NULL AND status IN ('FAILED', 'ESCALATED')"
 
 
 class MessageLog(Base):
@@ -39,6 +42,7 @@ class MessageLog(Base):
     log_level: Mapped[str | None] = mapped_column(String(16), nullable=True)
     error_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     details_fetched_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    headers_fetched_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     extra: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -47,6 +51,9 @@ class MessageLog(Base):
         Index("ix_message_log_tenant_id_log_end", "tenant_id", "log_end"),
         Index("ix_message_log_tenant_id_status_log_end", "tenant_id", "status", "log_end"),
         Index("ix_message_log_tenant_id_iflow_id_log_end", "tenant_id", "iflow_id", "log_end"),
+        # The details sweep's work list: failed messages whose details were not fetched yet.
+        Index("ix_message_log_details_pending", "tenant_id", "log_end",
+              postgresql_where=text(DETAILS_PENDING_SQL), sqlite_where=text(DETAILS_PENDING_SQL)),
     )
 
 
