@@ -51,7 +51,7 @@ def _pg_sql() -> str:
     return (
         f"INSERT INTO message_log (tenant_id, {cols}, stored_at) "
         f"SELECT :tenant_id, {cols}, now() FROM json_to_recordset(CAST(:rows AS json)) AS s({record}) "
-        f"ON CONFLICT (tenant_id, message_guid) DO UPDATE SET {updates}, "
+        f"ON CONFLICT (tenant_id, message_guid) DO UPDATE SET {updates}, stored_at = now(), "
         "details_fetched_at = CASE WHEN message_log.status = excluded.status "
         "THEN message_log.details_fetched_at END "
         f"WHERE ({old}) IS DISTINCT FROM ({new}) "
@@ -82,6 +82,7 @@ def _upsert_sqlite(session: Session, tenant_id: int, rows: list[dict[str, Any]])
         stmt = sqlite.insert(table).values(chunk)
         excluded = stmt.excluded
         updates: dict[str, Any] = {c: excluded[c] for c in ROW_COLUMNS if c != "message_guid"}
+        updates["stored_at"] = excluded.stored_at  # a changed row is re-aggregated by stats_update_t
         updates["details_fetched_at"] = case(
             (table.c.status == excluded.status, table.c.details_fetched_at), else_=None)
         upsert = stmt.on_conflict_do_update(

@@ -81,7 +81,8 @@ def test_rows_stored_once_and_rerun_changes_nothing(sessions: sessionmaker[Sessi
 def test_status_change_is_updated_and_resets_details(sessions: sessionmaker[Session]) -> None:
     with sessions() as session, session.begin():
         upsert_message_logs(session, 1, [cpi_log(1, "RETRY"), cpi_log(2)])
-        session.query(MessageLog).update({MessageLog.details_fetched_at: T0, MessageLog.error_text: "old"})
+        session.query(MessageLog).update({MessageLog.details_fetched_at: T0, MessageLog.error_text: "old",
+                                          MessageLog.stored_at: T0})
     with sessions() as session, session.begin():
         result = upsert_message_logs(session, 1, [cpi_log(1, "FAILED", end_shift_ms=500), cpi_log(2)])
     assert result.changed == [("G00000001", "FAILED")]
@@ -90,6 +91,8 @@ def test_status_change_is_updated_and_resets_details(sessions: sessionmaker[Sess
     assert rows["G00000001"].status == "FAILED"
     assert rows["G00000001"].details_fetched_at is None
     assert rows["G00000002"].details_fetched_at == T0
+    assert rows["G00000001"].stored_at > T0  # changed rows look new to the incremental stats
+    assert rows["G00000002"].stored_at == T0  # unchanged rows are not rewritten
 
 
 def test_duplicate_guid_in_one_batch_keeps_latest(sessions: sessionmaker[Session]) -> None:
