@@ -1,0 +1,93 @@
+"""``create_app(settings)``: the Litestar app serving the JSON API, Prometheus text and the console."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from admin_api.area_routes import route_handlers
+from admin_api.auth.middleware import CONSOLE_PAGES, PUBLIC_PATHS, BearerAuthMiddleware
+from admin_api.context import ApiContext
+from admin_api.errors import exception_handlers
+from admin_api.jobs.pg_pages import PgLedgerPages
+from admin_api.observability.api_stats import ApiStatsMiddleware
+from core.db.session import normalise_url
+from core.resources import open_resources
+from core.secrets import SecretBox
+from core.settings import Settings
+
+__all__ = ["create_app"]
+
+CONSOLE_DIR = Path(__file__).parent / "console"
+
+
+def _lifespan(settings: Settings, pool_size: int) -> Any:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with open_resources(settings, pool_size=pool_size) as resources:
+            pages = _ledger_pages(settings)
+            if pages is not None:
+                await pages.open()
+            ctx = ApiContext(settings=settings, resources=resources, secrets=SecretBox(settings), ledger_pages=pages)
+            app.state.ctx = ctx
+            flusher = asyncio.create_task(ctx.stats.run(resources.redis))
+            try:
+                yield
+            finally:
+                flusher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await flusher
+                if pages is not None:
+                    await pages.close()
+
+    return lifespan
+
+
+def _ledger_pages(settings: Settings) -> PgLedgerPages | None:
+    """The PostgreSQL fast path for the jobs list (None on SQLite)."""
+    url = normalise_url(settings.resolved_database_url)
+    if not url.startswith("postgresql+psycopg://"):
+        return None
+    return PgLedgerPages("postgresql://" + url.split("://", 1)[1], size=4)
+
+
+def _provide_ctx(state: State) -> ApiContext:
+    ctx: ApiContext = state.ctx
+    return ctx
+
+
+def create_app(settings: Settings, *, pool_size: int = 10) -> Litestar:
+    """Build the app; connections open on startup and close on shutdown (lifespan)."""
+    openapi = OpenAPIConfig(
+        title="IntegraMon Runtime admin API", version="1.0.0", path="/schema",
+        components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
+        security=[{"bearer": []}],
+    )
+    return Litestar(
+        route_handlers=[*route_handlers(), create_static_files_router("/static", [CONSOLE_DIR / "static"],
+                                                                      include_in_schema=False)],
+        dependencies={"ctx": Provide(_provide_ctx, sync_to_thread=False)},
+        middleware=[
+            ApiStatsMiddleware(),
+            DefineMiddleware(BearerAuthMiddleware, exclude=[PUBLIC_PATHS, CONSOLE_PAGES]),
+        ],
+        exception_handlers=exception_handlers,
+        openapi_config=openapi,
+        template_config=TemplateConfig(directory=CONSOLE_DIR / "templates", engine=JinjaTemplateEngine),
+        lifespan=[_lifespan(settings, pool_size)],
+        debug=False,
+    )

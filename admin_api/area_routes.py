@@ -1,0 +1,29 @@
+"""Every route handler of the app, area by area (kept apart from ``app`` so each area stays small)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from admin_api.audit.routes import AuditController
+from admin_api.auth.routes import whoami
+from admin_api.console.routes import console_handlers
+from admin_api.dead_letters.routes import DeadLettersController
+from admin_api.health.routes import live, ready
+from admin_api.jobs.routes import CatalogController, JobsController
+from admin_api.metrics.routes import MetricsController, prometheus_metrics
+from admin_api.redis_metrics.routes import redis_metrics
+from admin_api.schedules.routes import SchedulesController
+from admin_api.tenants.routes import TenantsController
+from admin_api.tuning.routes import TuningController
+from admin_api.workers.routes import list_workers
+
+__all__ = ["route_handlers"]
+
+
+def route_handlers() -> list[Any]:
+    return [
+        live, ready, whoami, prometheus_metrics, redis_metrics, list_workers,
+        JobsController, CatalogController, DeadLettersController, MetricsController, TuningController,
+        TenantsController, SchedulesController, AuditController,
+        *console_handlers(),
+    ]

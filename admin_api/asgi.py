@@ -1,0 +1,14 @@
+"""ASGI entry point for uvicorn (``uvicorn admin_api.asgi:build --factory``): loads settings once per process."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+
+from admin_api.app import create_app
+from core.settings import load_settings
+
+__all__ = ["build"]
+
+
+def build() -> Litestar:
+    return create_app(load_settings())

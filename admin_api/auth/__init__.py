@@ -1,0 +1,1 @@
+"""Bearer-token authentication, roles and the token store."""

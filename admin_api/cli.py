@@ -1,0 +1,62 @@
+"""``integramon api`` (serve the admin API and console with uvicorn) and ``integramon token create``."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+from typing import Any
+
+import uvicorn
+
+from admin_api.app import create_app
+from admin_api.auth.services import ROLES, create_token
+from core.db.session import create_db_engine, make_session_factory
+from core.errors import ConfigError
+from core.settings import Settings
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    api = subparsers.add_parser("api", help="serve the admin API and console (uvicorn)")
+    api.add_argument("--host", help="bind address (default INTEGRAMON_API_HOST)")
+    api.add_argument("--port", type=int, help="port (default INTEGRAMON_API_PORT)")
+    api.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    api.set_defaults(handler=_serve)
+    token = subparsers.add_parser("token", help="manage admin API tokens")
+    token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    create = token_sub.add_parser("create", help="create a token and print it once")
+    create.add_argument("--role", choices=ROLES, required=True, help="viewer (read) or admin (read and change)")
+    create.add_argument("--name", help="name shown in the audit log (default: <role>-<random>)")
+    create.set_defaults(handler=_create_token)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    host = args.host or settings.api_host
+    port = args.port or settings.api_port
+    if args.workers < 1 or not 0 < port < 65536:
+        raise ConfigError("--workers must be at least 1 and --port between 1 and 65535")
+    if args.workers > 1:
+        # Each worker process builds its own app from the environment (the settings are the same).
+        uvicorn.run("admin_api.asgi:build", factory=True, host=host, port=port, workers=args.workers,
+                    log_level=settings.log_level.lower(), access_log=False)
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
+                    access_log=False)
+    return 0
+
+
+def _create_token(args: argparse.Namespace, settings: Settings) -> int:
+    name = args.name or f"{args.role}-{secrets.token_hex(3)}"
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        sessions = make_session_factory(engine)
+        with sessions() as session, session.begin():
+            token = create_token(session, name, args.role)
+    finally:
+        engine.dispose()
+    print(f"token {name!r} ({args.role}) created; it is shown only this once:")
+    print(token)
+    return 0
+
+

@@ -1,0 +1,1 @@
+"""Dead letters: runs whose retries are exhausted, kept for replay or discard."""

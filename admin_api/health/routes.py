@@ -1,0 +1,25 @@
+"""``/health/live`` (the process answers) and ``/health/ready`` (it can do its work): no auth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Response, get
+from litestar.openapi.datastructures import ResponseSpec
+
+from admin_api.context import Ctx
+from admin_api.health.services import readiness
+
+__all__ = ["live", "ready"]
+
+
+@get("/health/live", tags=["health"], security=[{}], summary="Liveness")
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/health/ready", tags=["health"], security=[{}], summary="Database, Redis and a healthy controller leader",
+     responses={503: ResponseSpec(data_container=dict[str, Any], description="not ready (the body says why)")})
+async def ready(ctx: Ctx) -> Response[dict[str, Any]]:
+    report = await readiness(ctx)
+    return Response(report, status_code=200 if report["status"] == "ready" else 503)

@@ -1,0 +1,70 @@
+"""Readiness: database and Redis answer, and a controller leader exists whose loops are healthy.
+
+Loop health is re-judged from the recorded times (a loop with no success for STALL_INTERVALS
+intervals is unhealthy), because a dead controller cannot mark its own loops unhealthy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from admin_api.context import ApiContext
+from core.queues.keys import CONTROLLER_LEADER, CONTROLLER_LOOPS
+
+__all__ = ["STALL_INTERVALS", "readiness"]
+
+STALL_INTERVALS = 3
+
+
+def _db_ok(ctx: ApiContext) -> bool:
+    try:
+        with ctx.resources.engine.connect() as conn:
+            conn.execute(text("select 1"))
+        return True
+    except SQLAlchemyError:
+        return False
+
+
+def _loop_ok(loop: dict[str, Any], now: float) -> bool:
+    interval = float(loop.get("interval_s") or 0)
+    reference = loop.get("last_ok_at") or loop.get("started_at") or loop.get("last_run_at") or 0
+    stalled = interval > 0 and now - float(reference) > STALL_INTERVALS * interval
+    return bool(loop.get("healthy", True)) and not stalled
+
+
+async def _controller(ctx: ApiContext) -> dict[str, Any]:
+    redis = ctx.resources.redis
+    leader_raw = await redis.get(CONTROLLER_LEADER)
+    if not leader_raw:
+        return {"ok": False, "leader": None, "unhealthy_loops": [], "detail": "no controller holds the lease"}
+    leader = leader_raw.decode() if isinstance(leader_raw, bytes) else str(leader_raw)
+    now = time.time()
+    loops = []
+    for raw in (await redis.hgetall(CONTROLLER_LOOPS)).values():
+        try:
+            loop = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(loop, dict) and loop.get("controller_id") in (None, leader):
+            loops.append(loop)
+    bad = sorted(str(loop.get("name")) for loop in loops if not _loop_ok(loop, now))
+    return {"ok": not bad, "leader": leader, "loops": len(loops), "unhealthy_loops": bad}
+
+
+async def readiness(ctx: ApiContext) -> dict[str, Any]:
+    database = await asyncio.to_thread(_db_ok, ctx)
+    try:
+        redis_ok = bool(await ctx.resources.redis.ping())
+    except (RedisError, OSError):
+        redis_ok = False
+    controller = await _controller(ctx) if redis_ok else {"ok": False, "detail": "Redis not reachable"}
+    ready = database and redis_ok and controller["ok"]
+    return {"status": "ready" if ready else "not ready", "database": database, "redis": redis_ok,
+            "controller": controller}

@@ -1,0 +1,127 @@
+"""The hot path of ``GET /api/v1/jobs`` on PostgreSQL: one round trip that returns the page as JSON text.
+
+The ledger search is the API's busiest call. Going through the sync ORM costs a thread hop, a pool
+ping, BEGIN/ROLLBACK and per-row Python conversion; here a few autocommit async connections run one
+(auto-prepared) statement whose result is already the JSON of the page, so Python only concatenates
+bytes. Other databases (SQLite) use :func:`admin_api.jobs.queries.search_runs`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from admin_api.jobs.queries import encode_cursor
+from admin_api.jobs.schemas import RunFilter
+from core.errors import ServiceUnavailable
+
+__all__ = ["PgLedgerPages"]
+
+_FIELDS = (("id", "id"), ("job_id", "arq_job_id"), ("queue", "queue"), ("function", "function"),
+           ("tenant_id", "tenant_id"), ("status", "status"), ("attempt", "attempt"),
+           ("max_attempts", "max_attempts"), ("enqueued_at", "enqueued_at"), ("started_at", "started_at"),
+           ("finished_at", "finished_at"), ("duration_ms", "duration_ms"), ("worker_id", "worker_id"),
+           ("error_type", "error_type"), ("replay_of_id", "replay_of_id"))
+
+_PAGE = """
+WITH hit AS (
+  SELECT *, row_number() OVER (ORDER BY enqueued_at DESC, id DESC) AS n
+  FROM (SELECT {columns} FROM worker_job_run WHERE {where} ORDER BY enqueued_at DESC, id DESC LIMIT %(fetch)s) AS x
+)
+SELECT coalesce(json_agg(json_build_object({pairs}) ORDER BY n) FILTER (WHERE n <= %(limit)s), '[]')::text,
+       count(*) > %(limit)s,
+       max(enqueued_at) FILTER (WHERE n = %(limit)s),
+       max(id) FILTER (WHERE n = %(limit)s)
+FROM hit
+"""
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _where(flt: RunFilter) -> tuple[tuple[str, ...], sql.Composable, dict[str, Any]]:
+    """The WHERE clause, its parameters, and its shape (which filters are set: the statement cache key)."""
+    parts: list[sql.Composable] = [sql.SQL("TRUE")]
+    params: dict[str, Any] = {"limit": flt.limit, "fetch": flt.limit + 1}
+    for column, value in (("queue", flt.queue), ("function", flt.function), ("tenant_id", flt.tenant_id)):
+        if value is not None:
+            parts.append(sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column)))
+            params[column] = value
+    if len(flt.statuses) == 1:  # equality keeps the (status, enqueued_at) index order: no sort
+        parts.append(sql.SQL("status = %(status)s"))
+        params["status"] = flt.statuses[0]
+    elif flt.statuses:
+        parts.append(sql.SQL("status = ANY(%(statuses)s)"))
+        params["statuses"] = list(flt.statuses)
+    if flt.since:
+        parts.append(sql.SQL("enqueued_at >= %(since)s"))
+        params["since"] = _utc(flt.since)
+    if flt.until:
+        parts.append(sql.SQL("enqueued_at < %(until)s"))
+        params["until"] = _utc(flt.until)
+    if flt.cursor:
+        parts.append(sql.SQL("(enqueued_at, id) < (%(c_at)s, %(c_id)s)"))
+        params["c_at"], params["c_id"] = flt.cursor
+    shape = tuple(sorted(k for k in params if k not in ("limit", "fetch")))
+    return shape, sql.SQL(" AND ").join(parts), params
+
+
+def _statement(where: sql.Composable) -> sql.Composed:
+    columns = sql.SQL(", ").join(sql.Identifier(c) for _, c in _FIELDS)
+    pairs = sql.SQL(", ").join(sql.SQL("{}, {}").format(sql.Literal(k), sql.Identifier(c)) for k, c in _FIELDS)
+    return sql.SQL(_PAGE).format(columns=columns, where=where, pairs=pairs)
+
+
+class PgLedgerPages:
+    """A few autocommit connections (no module state: one instance per app, opened in its lifespan)."""
+
+    def __init__(self, dsn: str, size: int = 4) -> None:
+        self._dsn = dsn
+        self._size = size
+        self._idle: asyncio.Queue[psycopg.AsyncConnection[Any]] = asyncio.Queue()
+        self._all: list[psycopg.AsyncConnection[Any]] = []
+        self._statements: dict[tuple[str, ...], bytes] = {}  # at most 2^7 filter shapes
+
+    async def open(self) -> None:
+        for _ in range(self._size):
+            self._idle.put_nowait(await self._connect())
+
+    async def close(self) -> None:
+        for conn in self._all:
+            await conn.close()
+        self._all.clear()
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        try:
+            conn = await psycopg.AsyncConnection.connect(self._dsn, autocommit=True, prepare_threshold=1)
+            await conn.execute("SET TIME ZONE 'UTC'")  # JSON timestamps as +00:00, like the rest of the API
+        except psycopg.OperationalError as exc:
+            raise ServiceUnavailable(f"database not reachable: {exc}") from exc
+        self._all.append(conn)
+        return conn
+
+    async def page(self, flt: RunFilter) -> bytes:
+        """``{"items": [...], "next_cursor": ...}`` as JSON bytes."""
+        shape, where, params = _where(flt)
+        statement = self._statements.get(shape)
+        if statement is None:
+            statement = self._statements[shape] = _statement(where).as_bytes(None)
+        conn = await self._idle.get()
+        try:
+            row = await (await conn.execute(statement, params)).fetchone()
+        except psycopg.OperationalError as exc:
+            self._all.remove(conn)
+            conn = await self._connect()
+            raise ServiceUnavailable(f"database query failed: {exc}") from exc
+        finally:
+            self._idle.put_nowait(conn)
+        assert row is not None
+        items: str = row[0]
+        more, last_at, last_id = row[1], row[2], row[3]
+        cursor = f'"{encode_cursor(last_at, last_id)}"' if more and last_at is not None else "null"
+        return b'{"items":' + items.encode() + b',"next_cursor":' + cursor.encode() + b"}"

@@ -1,0 +1,1 @@
+"""Queue depth, throughput, failure rate, durations and the Prometheus endpoint."""

@@ -1,0 +1,60 @@
+"""``/api/v1/metrics/*`` (queue series, live depth, throughput, durations) and Prometheus ``/metrics``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, MediaType, Response, get
+from litestar.params import Parameter
+
+from admin_api.context import Ctx
+from admin_api.metrics.history import duration_percentiles, queue_series, throughput, window_start
+from admin_api.metrics.live_depth import queue_depths
+from admin_api.metrics.prometheus import render_metrics
+from admin_api.params import QueueName, check_names
+from admin_api.workers.services import live_workers
+from core.queues.keys import CONTROLLER_LEADER
+
+__all__ = ["MetricsController", "prometheus_metrics"]
+
+Minutes = Annotated[int, Parameter(ge=1, le=60 * 24 * 14, description="window length in minutes")]
+Bucket = Annotated[int, Parameter(ge=10, le=86_400, description="bucket length in seconds")]
+
+
+class MetricsController(Controller):
+    path = "/api/v1/metrics"
+    tags = ["metrics"]
+
+    @get("/queues", summary="Per-queue ready / deferred / running / oldest-ready age over time (samples)")
+    async def queues(self, ctx: Ctx, minutes: Minutes = 60, queue: QueueName = None) -> dict[str, Any]:
+        check_names(queue, None)
+        since = window_start(minutes)
+        series = await ctx.read(lambda s: queue_series(s, since, queue))
+        return {"since": since.isoformat(), "series": series}
+
+    @get("/queues/live", summary="Per-queue depth computed from Redis now")
+    async def live(self, ctx: Ctx) -> dict[str, Any]:
+        return {"queues": await queue_depths(ctx.resources.redis)}
+
+    @get("/throughput", summary="Finished runs per bucket with failure rate")
+    async def throughput(self, ctx: Ctx, minutes: Minutes = 60, bucket_s: Bucket = 60,
+                         queue: QueueName = None) -> dict[str, Any]:
+        check_names(queue, None)
+        since = window_start(minutes)
+        points = await ctx.read(lambda s: throughput(s, since, bucket_s, queue))
+        return {"since": since.isoformat(), "bucket_s": bucket_s, "points": points}
+
+    @get("/durations", summary="Run duration percentiles and failure rate per queue")
+    async def durations(self, ctx: Ctx, minutes: Minutes = 60) -> dict[str, Any]:
+        since = window_start(minutes)
+        return {"since": since.isoformat(), "queues": await ctx.read(lambda s: duration_percentiles(s, since))}
+
+
+@get("/metrics", tags=["metrics"], summary="Prometheus text exposition", media_type=MediaType.TEXT)
+async def prometheus_metrics(ctx: Ctx) -> Response[str]:
+    redis = ctx.resources.redis
+    depths = await queue_depths(redis)
+    workers = await live_workers(redis)
+    leader = bool(await redis.exists(CONTROLLER_LEADER))
+    return Response(render_metrics(depths, workers, leader),
+                    media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,0 +1,1 @@
+"""Request statistics of the admin API itself."""

@@ -1,0 +1,1 @@
+"""Redis server metrics: memory, ops/s, clients, keyspace, per-queue depth, slowlog."""

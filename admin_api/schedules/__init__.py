@@ -1,0 +1,1 @@
+"""Schedules (``job_config``): list, create, pause, resume, run now."""

@@ -1,0 +1,1 @@
+"""CPI tenants: create, update, disable; the client secret is write-only."""

@@ -1,0 +1,48 @@
+"""``/api/v1/tenants``: list, show, create, update, disable."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, patch, post
+from litestar.params import JSONBody, Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from admin_api.auth.middleware import require_admin
+from admin_api.context import Ctx, Principal
+from admin_api.tenants.schemas import TenantCreate, TenantUpdate
+from admin_api.tenants.services import create_tenant, list_tenants, load_tenant, public_view, update_tenant
+
+__all__ = ["TenantsController"]
+
+TenantId = Annotated[int, Parameter(ge=1, le=2**31 - 1)]
+
+
+class TenantsController(Controller):
+    path = "/api/v1/tenants"
+    tags = ["tenants"]
+
+    @get("/", summary="All tenants (secrets never included)")
+    async def list_items(self, ctx: Ctx) -> dict[str, Any]:
+        return {"items": await ctx.read(list_tenants)}
+
+    @get("/{tenant_id:int}", summary="One tenant")
+    async def show(self, ctx: Ctx, tenant_id: TenantId) -> dict[str, Any]:
+        return await ctx.read(lambda s: public_view(load_tenant(s, tenant_id)))
+
+    @post("/", guards=[require_admin], status_code=HTTP_201_CREATED, summary="Create a tenant")
+    async def create(self, ctx: Ctx, request: Request[Principal, Any, Any], data: JSONBody[TenantCreate]
+                     ) -> dict[str, Any]:
+        return await ctx.write(lambda s: create_tenant(s, request.user, ctx.secrets, data))
+
+    @patch("/{tenant_id:int}", guards=[require_admin], summary="Change some fields (a new secret replaces the old)")
+    async def update(self, ctx: Ctx, request: Request[Principal, Any, Any], tenant_id: TenantId,
+                     data: JSONBody[TenantUpdate]) -> dict[str, Any]:
+        return await ctx.write(lambda s: update_tenant(s, request.user, ctx.secrets, tenant_id, data))
+
+    @post("/{tenant_id:int}/disable", guards=[require_admin], status_code=HTTP_200_OK,
+          summary="Stop polling a tenant (kept with its data)")
+    async def disable(self, ctx: Ctx, request: Request[Principal, Any, Any], tenant_id: TenantId
+                      ) -> dict[str, Any]:
+        return await ctx.write(lambda s: update_tenant(s, request.user, ctx.secrets, tenant_id,
+                                                       TenantUpdate(active=False)))

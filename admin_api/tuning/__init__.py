@@ -1,0 +1,1 @@
+"""Worker tuning: profiles, the active one, per-group overrides, preview and apply."""

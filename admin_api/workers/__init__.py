@@ -1,0 +1,1 @@
+"""Live worker processes (Redis heartbeats)."""
