@@ -17,6 +17,7 @@ Each recovered row keeps ``reconcile_meta`` and emits a ``run.reconciled`` outbo
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy import Table, and_, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.models.base import utcnow
@@ -185,14 +186,19 @@ def _apply(sessions: sessionmaker[Session], decisions: list[Recovery], now: date
     """Write every decision in one transaction; returns (id, new status) of rows actually changed."""
     groups: dict[tuple[str, str, str, str | None, int], list[int]] = defaultdict(list)
     for d in decisions:
-        groups[(d.previous_status, d.new_status, d.reason, d.worker_id, d.attempt)].append(d.id)
+        wid = d.worker_id if d.previous_status == RunStatus.RUNNING else None
+        groups[(d.previous_status, d.new_status, d.reason, wid, d.attempt)].append(d.id)
     changed: list[tuple[int, str]] = []
     with sessions() as session, session.begin():
+        postgres = session.get_bind().dialect.name == "postgresql"
         last_seen = _last_heartbeats(session, {d.worker_id for d in decisions if d.worker_id})
         events: list[tuple[str, dict[str, Any]]] = []
         for (prev, new, reason, wid, attempt), ids in groups.items():
             meta = {"reason": reason, "previous_status": prev, "detected_at": now.isoformat(),
                     "last_heartbeat_seen": last_seen.get(wid) if wid else None, "worker_id": wid}
+            if postgres:
+                changed += [(rid, new) for rid in _pg_update_group(session, ids, attempt, meta, new, now)]
+                continue
             for start in range(0, len(ids), CHUNK):
                 rows = _update_group(session, ids[start:start + CHUNK], prev, new, wid, attempt, meta, now)
                 changed += [(row.id, new) for row in rows]
@@ -201,6 +207,44 @@ def _apply(sessions: sessionmaker[Session], decisions: list[Recovery], now: date
                     _close_attempts(session, [row.arq_job_id for row in rows], attempt, now)
         record_events(session, events)
     return changed
+
+
+# PostgreSQL: one statement per group changes the rows (only those still as observed), writes their
+# run.reconciled outbox events and closes their lost attempts, all set-based on the server.
+_PG_RECOVER = text("""
+WITH changed AS (
+    UPDATE worker_job_run AS w
+    SET status = :new, reconcile_meta = CAST(:meta AS jsonb), updated_at = :now,
+        finished_at = CASE WHEN :terminal THEN :now ELSE w.finished_at END,
+        error_type = CASE WHEN :terminal THEN 'Reconciled' ELSE w.error_type END,
+        error_message = CASE WHEN :terminal THEN CAST(:message AS text) ELSE w.error_message END
+    WHERE w.id = ANY(CAST(:ids AS bigint[])) AND w.status = :prev AND w.attempt = :attempt
+      AND (NOT :running OR w.worker_id IS NOT DISTINCT FROM CAST(:wid AS varchar))
+    RETURNING w.id, w.arq_job_id, w.function, w.queue, w.tenant_id
+), events AS (
+    INSERT INTO outbox_event (routing_key, payload, created_at, attempts)
+    SELECT 'run.reconciled', jsonb_build_object('run_id', c.id, 'job_id', c.arq_job_id, 'function', c.function,
+               'queue', c.queue, 'tenant_id', c.tenant_id, 'previous_status', CAST(:prev AS text),
+               'status', CAST(:new AS text), 'reason', CAST(:reason AS text)), :now, 0
+    FROM changed AS c
+), lost AS (
+    UPDATE worker_job_attempt AS a
+    SET status = 'lost', finished_at = :now, error_type = 'WorkerLost',
+        error_message = 'worker heartbeat gone while the attempt ran'
+    FROM changed AS c
+    WHERE :running AND a.arq_job_id = c.arq_job_id AND a.attempt = :attempt AND a.status = 'running'
+)
+SELECT id FROM changed
+""")
+
+
+def _pg_update_group(session: Session, ids: list[int], attempt: int, meta: dict[str, Any], new: str,
+                     now: datetime) -> list[int]:
+    prev = str(meta["previous_status"])
+    params = {"ids": ids, "prev": prev, "new": new, "attempt": attempt, "now": now, "meta": json.dumps(meta),
+              "terminal": new == RunStatus.SKIPPED, "message": REASONS[str(meta["reason"])],
+              "running": prev == RunStatus.RUNNING, "wid": meta["worker_id"], "reason": meta["reason"]}
+    return [int(rid) for rid in session.execute(_PG_RECOVER, params).scalars()]
 
 
 def _update_group(session: Session, ids: list[int], prev: str, new: str, wid: str | None, attempt: int,

@@ -33,7 +33,7 @@ WORKERS_INDEX = "integramon:workers"
 TUNING_CHANNEL = "integramon:tuning"
 CONTROLLER_LEADER = "integramon:controller:leader"
 CONTROLLER_LOOPS = "integramon:controller:loops"
-# Hash "<tenant_id>:<kind>" -> Unix time the controller last enqueued that polling job.
+# Hash "<tenant_id>" -> JSON {kind: Unix time the controller last enqueued that polling job}.
 CONTROLLER_POLL_STATE = "integramon:controller:poll"
 
 

@@ -17,16 +17,19 @@ from core.resources import open_resources
 from core.settings import Settings
 
 
-def enqueue(settings: Settings, name: str, kwargs: dict[str, Any] | None = None, count: int = 1,
-            **options: Any) -> list[str]:
+def enqueue(
+    settings: Settings, name: str, kwargs: dict[str, Any] | None = None, count: int = 1, **options: Any
+) -> list[str]:
     """Enqueue ``count`` jobs of a catalogued function the way every producer does."""
 
     async def run() -> list[str]:
         async with open_resources(settings) as res:
             ids: list[str] = []
             for start in range(0, count, 1000):
-                batch = [EnqueueRequest(function(name), dict(kwargs or {}), **options)
-                         for _ in range(min(1000, count - start))]
+                batch = [
+                    EnqueueRequest(function(name), dict(kwargs or {}), **options)
+                    for _ in range(min(1000, count - start))
+                ]
                 ids += await res.enqueuer.enqueue_many(batch)
             return ids
 

@@ -16,7 +16,8 @@ from tests.processes import integramon, running, wait_until
 
 
 def test_at_most_concurrency_jobs_run_and_claims_wait_for_a_free_slot(
-        settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis, tmp_path: Path) -> None:
+    settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis, tmp_path: Path
+) -> None:
     ids = enqueue(settings, "sleep", {"seconds": 0.4}, count=8)
     seen_in_progress: list[int] = []
     stop = threading.Event()
@@ -29,8 +30,9 @@ def test_at_most_concurrency_jobs_run_and_claims_wait_for_a_free_slot(
     sampler = threading.Thread(target=sample)
     sampler.start()
     try:
-        proc = integramon(settings, "worker", "--group", "periodic", "--burst", "--concurrency", "2",
-                          log=tmp_path / "w.log")
+        proc = integramon(
+            settings, "worker", "--group", "periodic", "--burst", "--concurrency", "2", log=tmp_path / "w.log"
+        )
         assert proc.wait(60) == 0, (tmp_path / "w.log").read_text()
     finally:
         stop.set()
@@ -45,11 +47,16 @@ def test_at_most_concurrency_jobs_run_and_claims_wait_for_a_free_slot(
 
 
 def test_three_processes_drain_a_shared_backlog_exactly_once(
-        settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis, tmp_path: Path) -> None:
+    settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis, tmp_path: Path
+) -> None:
     ids = enqueue(settings, "noop", {"counter": "exactly-once"}, count=3000)
     assert len(ids) == 3000
-    procs = [integramon(settings, "worker", "--group", "periodic", "--burst", "--concurrency", "20",
-                        log=tmp_path / f"w{i}.log") for i in range(3)]
+    procs = [
+        integramon(
+            settings, "worker", "--group", "periodic", "--burst", "--concurrency", "20", log=tmp_path / f"w{i}.log"
+        )
+        for i in range(3)
+    ]
     for i, proc in enumerate(procs):
         assert proc.wait(120) == 0, (tmp_path / f"w{i}.log").read_text()
     counts = {k.decode(): int(v) for k, v in rsync.hgetall("exactly-once").items()}
@@ -64,8 +71,9 @@ def test_three_processes_drain_a_shared_backlog_exactly_once(
     assert len(per_worker) == 3, per_worker  # every process took a share
 
 
-def test_heartbeat_is_published_and_removed_on_clean_exit(settings: Settings, rsync: redis_sync.Redis,
-                                                          tmp_path: Path) -> None:
+def test_heartbeat_is_published_and_removed_on_clean_exit(
+    settings: Settings, rsync: redis_sync.Redis, tmp_path: Path
+) -> None:
     import json
 
     with running(settings, "worker", "--group", "periodic", "--concurrency", "3", log=tmp_path / "w.log") as proc:
@@ -78,15 +86,17 @@ def test_heartbeat_is_published_and_removed_on_clean_exit(settings: Settings, rs
         assert beat["pid"] == proc.pid
         assert {"host", "version", "running", "last_seen", "started_at"} <= set(beat)
         assert 0 < rsync.pttl(f"integramon:worker:{worker_id}") <= settings.heartbeat_ttl_seconds * 1000
-        health = subprocess.run([*_cli(), "worker-health", "--group", "periodic"], env=_env(settings),
-                                capture_output=True, text=True)
+        health = subprocess.run(
+            [*_cli(), "worker-health", "--group", "periodic"], env=_env(settings), capture_output=True, text=True
+        )
         assert health.returncode == 0, health.stdout + health.stderr
         proc.terminate()
         assert proc.wait(20) == 0
     assert rsync.get(f"integramon:worker:{worker_id}") is None
     assert not rsync.sismember("integramon:workers", worker_id)
-    health = subprocess.run([*_cli(), "worker-health", "--group", "periodic"], env=_env(settings),
-                            capture_output=True, text=True)
+    health = subprocess.run(
+        [*_cli(), "worker-health", "--group", "periodic"], env=_env(settings), capture_output=True, text=True
+    )
     assert health.returncode == 1
 
 

@@ -1,0 +1,126 @@
+"""Queue sampler: per queue, how many jobs are ready, deferred and running, and how long the oldest
+ready job has waited; stored in ``queue_sample`` and, when configured, sent to CloudWatch.
+
+``ZCARD arq:queue:<name>`` is not the backlog: the sorted set also holds deferred jobs (score in
+the future) and running ones (their ``arq:in-progress:<id>`` lease exists). One Lua call per queue
+walks the due part of the set and tells ready from running, so one sample is one round trip per queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy import delete, insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db.models.base import utcnow
+from core.db.models.controller import QueueSample
+from core.queues.catalog import QUEUES
+from core.settings import Settings
+
+__all__ = ["CloudWatchPublisher", "QueueDepth", "QueueSampler", "sample_queue"]
+
+log = logging.getLogger(__name__)
+
+# KEYS[1] = queue; ARGV[1] = now (ms). Returns {ready, deferred, running, oldest ready score or -1}.
+_DEPTH_LUA = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES')
+local ready, running, oldest = 0, 0, -1
+for i = 1, #due, 2 do
+  if redis.call('EXISTS', 'arq:in-progress:' .. due[i]) == 1 then
+    running = running + 1
+  else
+    ready = ready + 1
+    if oldest < 0 then oldest = tonumber(due[i + 1]) end
+  end
+end
+local deferred = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], '+inf')
+return {ready, deferred, running, tostring(oldest)}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueDepth:
+    queue: str
+    group_name: str
+    ready: int
+    deferred: int
+    running: int
+    oldest_ready_age_s: float | None
+
+
+async def sample_queue(script: Any, queue_name: str, group_name: str, now_ms: int) -> QueueDepth:
+    ready, deferred, running, oldest = await script(keys=[f"arq:queue:{queue_name}"], args=[now_ms])
+    oldest_ms = float(oldest)
+    age = max(0.0, (now_ms - oldest_ms) / 1000) if oldest_ms >= 0 else None
+    return QueueDepth(queue_name, group_name, int(ready), int(deferred), int(running), age)
+
+
+class CloudWatchPublisher:
+    """Publishes per-group ready jobs (and oldest-ready age) for autoscaling on the backlog."""
+
+    READY_METRIC = "ReadyJobs"
+    AGE_METRIC = "OldestReadyAgeSeconds"
+
+    def __init__(self, namespace: str, region: str, client: Any = None) -> None:
+        self.namespace = namespace
+        self._region = region
+        self._client = client
+
+    def _cloudwatch(self) -> Any:
+        if self._client is None:
+            import boto3  # imported lazily: most installs never publish to CloudWatch
+
+            session = boto3.session.Session()
+            self._client = session.client("cloudwatch", region_name=session.region_name or self._region)
+        return self._client
+
+    def publish(self, depths: list[QueueDepth], at: datetime) -> None:
+        ready: dict[str, int] = defaultdict(int)
+        age: dict[str, float] = defaultdict(float)
+        for d in depths:
+            ready[d.group_name] += d.ready
+            age[d.group_name] = max(age[d.group_name], d.oldest_ready_age_s or 0.0)
+        data = []
+        for group in sorted(ready):
+            dims = [{"Name": "WorkerGroup", "Value": group}]
+            data.append({"MetricName": self.READY_METRIC, "Dimensions": dims, "Timestamp": at,
+                         "Value": float(ready[group]), "Unit": "Count"})
+            data.append({"MetricName": self.AGE_METRIC, "Dimensions": dims, "Timestamp": at,
+                         "Value": age[group], "Unit": "Seconds"})
+        for start in range(0, len(data), 1000):  # PutMetricData takes at most 1000 items
+            self._cloudwatch().put_metric_data(Namespace=self.namespace, MetricData=data[start:start + 1000])
+
+
+class QueueSampler:
+    """One ``tick`` samples every catalogued queue, stores the sample and prunes old ones."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], redis: Redis,
+                 publisher: CloudWatchPublisher | None = None) -> None:
+        self._sessions = sessions
+        self._redis = redis
+        self._script = redis.register_script(_DEPTH_LUA)
+        self._retention = timedelta(days=settings.queue_sample_retention_days)
+        self._publisher = publisher
+        if publisher is None and settings.cloudwatch_namespace:
+            self._publisher = CloudWatchPublisher(settings.cloudwatch_namespace, settings.s3_region)
+
+    async def tick(self, now: datetime | None = None) -> list[QueueDepth]:
+        now = now or utcnow()
+        now_ms = int(now.timestamp() * 1000)
+        depths = [await sample_queue(self._script, q.name, q.group, now_ms) for q in QUEUES.values()]
+        await asyncio.to_thread(self._store, depths, now)
+        if self._publisher is not None:
+            await asyncio.to_thread(self._publisher.publish, depths, now)
+        return depths
+
+    def _store(self, depths: list[QueueDepth], now: datetime) -> None:
+        with self._sessions() as session, session.begin():
+            session.execute(insert(QueueSample), [asdict(d) | {"sampled_at": now} for d in depths])
+            session.execute(delete(QueueSample).where(QueueSample.sampled_at < now - self._retention))

@@ -1,0 +1,116 @@
+"""Worker health watch: mirror the workers' Redis heartbeats into ``worker_process``.
+
+Live heartbeats are upserted (with the job ids they are running, so the admin API can show slots
+in use); a worker whose heartbeat key has expired is marked ``gone`` and dropped from the
+``integramon:workers`` index. The last heartbeat seen stays in the table, which is what
+reconciliation quotes once the Redis key is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from controller.sql import upsert
+from core.db.models.base import utcnow
+from core.db.models.controller import WorkerProcess
+from core.queues.keys import WORKERS_INDEX, worker_key
+
+__all__ = ["GONE_RETENTION", "HealthResult", "WorkerHealthWatch", "heartbeat_row"]
+
+log = logging.getLogger(__name__)
+GONE_RETENTION = timedelta(days=7)  # gone workers stay visible this long, then their row is deleted
+_UPDATED = ["group_name", "queues", "host", "pid", "concurrency", "running", "started_at", "last_seen", "status",
+            "gone_at"]
+
+
+@dataclass(frozen=True, slots=True)
+class HealthResult:
+    live: list[str]
+    gone: list[str]
+
+
+def _time(value: Any) -> datetime | None:
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return None
+
+
+def heartbeat_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A worker_process row from one heartbeat JSON record."""
+    return {
+        "worker_id": str(record["worker_id"]),
+        "group_name": str(record.get("group") or ""),
+        "queues": list(record.get("queues") or []),
+        "host": record.get("host"),
+        "pid": record.get("pid"),
+        "concurrency": int(record.get("concurrency") or 0),
+        "running": list(record.get("running") or []),
+        "started_at": _time(record.get("started_at")),
+        "last_seen": _time(record.get("last_seen")) or utcnow(),
+        "status": "live",
+        "gone_at": None,
+    }
+
+
+class WorkerHealthWatch:
+    """One ``tick`` = read every heartbeat, upsert the live, retire the gone."""
+
+    def __init__(self, sessions: sessionmaker[Session], redis: Redis) -> None:
+        self._sessions = sessions
+        self._redis = redis
+
+    async def tick(self) -> HealthResult:
+        members = sorted(m.decode() if isinstance(m, bytes) else str(m)
+                         for m in await self._redis.smembers(WORKERS_INDEX))
+        records = await self._redis.mget([worker_key(m) for m in members]) if members else []
+        live_rows: list[dict[str, Any]] = []
+        stale: list[str] = []
+        for member, raw in zip(members, records, strict=True):
+            row = self._parse(member, raw)
+            if row is None:
+                stale.append(member)
+            else:
+                live_rows.append(row)
+        gone = await asyncio.to_thread(self._store, live_rows)
+        if stale:
+            await self._redis.srem(WORKERS_INDEX, *stale)
+        return HealthResult([r["worker_id"] for r in live_rows], gone)
+
+    @staticmethod
+    def _parse(member: str, raw: bytes | None) -> dict[str, Any] | None:
+        if raw is None:
+            return None
+        try:
+            record = json.loads(raw)
+            record.setdefault("worker_id", member)
+            return heartbeat_row(record)
+        except (ValueError, TypeError, KeyError) as exc:
+            log.warning("unreadable heartbeat of worker %s: %s", member, exc)
+            return None
+
+    def _store(self, live_rows: list[dict[str, Any]]) -> list[str]:
+        """Upsert live workers, mark every other 'live' row gone; returns the ids newly marked gone."""
+        now = utcnow()
+        live_ids = {r["worker_id"] for r in live_rows}
+        with self._sessions() as session, session.begin():
+            upsert(session, WorkerProcess, live_rows, ["worker_id"], _UPDATED)
+            was_live = set(session.execute(select(WorkerProcess.worker_id)
+                                           .where(WorkerProcess.status == "live")).scalars())
+            gone = sorted(was_live - live_ids)
+            if gone:
+                session.execute(update(WorkerProcess).where(WorkerProcess.worker_id.in_(gone))
+                                .values(status="gone", gone_at=now, running=[]))
+            session.execute(delete(WorkerProcess).where(WorkerProcess.status == "gone",
+                                                        WorkerProcess.gone_at < now - GONE_RETENTION))
+        if gone:
+            log.warning("workers gone (heartbeat expired): %s", ", ".join(gone))
+        return gone
