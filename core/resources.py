@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db.session import create_db_engine, make_session_factory
 from core.errors import ServiceUnavailable
 from core.queues.enqueue import Enqueuer
+from core.secrets import SecretBox
 from core.settings import Settings
 
 __all__ = ["Resources", "check_database", "check_redis", "open_resources"]
@@ -53,7 +54,8 @@ async def open_resources(settings: Settings, *, pool_size: int = 5) -> AsyncIter
         await check_redis(redis, settings.redis_url)
         check_database(engine)
         sessions = make_session_factory(engine)
-        yield Resources(settings, engine, sessions, redis, Enqueuer(redis, sessions))
+        sealer = SecretBox(settings).encrypt_bytes
+        yield Resources(settings, engine, sessions, redis, Enqueuer(redis, sessions, sealer))
     finally:
         await redis.aclose()
         engine.dispose()

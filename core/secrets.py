@@ -43,6 +43,15 @@ class SecretBox:
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
 
+    def encrypt_bytes(self, data: bytes) -> str:
+        return self._fernet.encrypt(data).decode()
+
+    def decrypt_bytes(self, token: str) -> bytes:
+        try:
+            return self._fernet.decrypt(token.encode())
+        except InvalidToken as exc:
+            raise ConfigError("a stored secret cannot be decrypted with the configured secret key") from exc
+
     def decrypt(self, token: str) -> str:
         try:
             return self._fernet.decrypt(token.encode()).decode()

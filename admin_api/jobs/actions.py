@@ -23,9 +23,11 @@ from core.db.models.base import utcnow
 from core.db.models.dead_letters import DeadLetterResolution
 from core.db.models.ledger import WorkerJobRun
 from core.events.outbox import record_event
+from core.ledger.arguments import ledger_kwargs
 from core.ledger.states import RunStatus
 from core.queues.catalog import function, queue
 from core.queues.keys import ARQ_ABORT_SET, ARQ_IN_PROGRESS_PREFIX, ARQ_JOB_PREFIX, ARQ_RESULT_PREFIX
+from core.secrets import SecretBox
 
 __all__ = ["REPLAYABLE", "cancel_run", "original_kwargs", "replay_run"]
 
@@ -76,7 +78,9 @@ async def replay_run(ctx: ApiContext, who: Principal, run_id: int) -> dict[str, 
     run = await ctx.read(lambda s: load_run(s, run_id))
     if run.status not in REPLAYABLE:
         raise Conflict(f"job run {run_id} is {run.status}; only finished runs can be retried")
-    kwargs = await original_kwargs(ctx.resources.redis, run.arq_job_id)
+    kwargs = ledger_kwargs(run, SecretBox(ctx.resources.settings))
+    if kwargs is None:  # a row from before the ledger kept arguments: Redis may still have them
+        kwargs = await original_kwargs(ctx.resources.redis, run.arq_job_id)
     if kwargs is None:
         raise Conflict(f"the arguments of job run {run_id} are no longer in Redis (job and result expired); "
                        "enqueue it again with its arguments instead")

@@ -18,7 +18,7 @@ import pickle
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,7 +37,7 @@ from core.ledger.states import RunStatus
 from core.queues.catalog import FunctionSpec, queue
 from core.queues.keys import wake_channel
 
-__all__ = ["EnqueueRequest", "Enqueuer", "serialize_job"]
+__all__ = ["EnqueueRequest", "Enqueuer", "seal_arguments", "serialize_job"]
 
 EXPIRES_EXTRA_MS = 86_400_000  # arq's default: a job not started within a day of its score expires
 PIPELINE_CHUNK = 2500  # jobs per ledger transaction + Redis call in a big batch
@@ -113,9 +113,11 @@ _Job = tuple[EnqueueRequest, str]  # a request and its (given or generated) job 
 class Enqueuer:
     """Writes ledger rows and arq jobs. Shared by the CLI, controller, admin API and job functions."""
 
-    def __init__(self, redis: Redis, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, redis: Redis, session_factory: sessionmaker[Session],
+                 sealer: Callable[[bytes], str] | None = None) -> None:
         self._redis = redis
         self._sessions = session_factory
+        self._seal = sealer
         self._script = redis.register_script(_ENQUEUE_LUA)
 
     async def enqueue(self, spec: FunctionSpec, kwargs: dict[str, Any] | None = None, **options: Any) -> str | None:
@@ -182,14 +184,14 @@ class Enqueuer:
             await asyncio.to_thread(self._mark_unqueued, missing, "a job with this id already exists in Redis")
         return [job_id for _, job_id in chosen if job_id in added]
 
-    @staticmethod
-    def _row(req: EnqueueRequest, job_id: str, now: datetime) -> dict[str, Any]:
+    def _row(self, req: EnqueueRequest, job_id: str, now: datetime) -> dict[str, Any]:
         return {
             "arq_job_id": job_id,
             "queue": req.spec.queue,
             "function": req.spec.name,
             "tenant_id": req.tenant_id,
             "args_redacted": _redacted(req.kwargs),
+            "args_sealed": seal_arguments(req.kwargs, self._seal),
             "dedup_key": req.dedup_key,
             "status": RunStatus.QUEUED.value,
             "attempt": 0,
@@ -204,7 +206,7 @@ class Enqueuer:
         with self._sessions() as session, session.begin():
             dialect = session.get_bind().dialect.name
             if dialect == "postgresql":
-                return _pg_insert_rows(session, chunk, now)
+                return _pg_insert_rows(session, chunk, now, self._seal)
             # SQLite (the only other supported database)
             stmt: Any = sqlite.insert(WorkerJobRun).on_conflict_do_nothing() if dialect == "sqlite" \
                 else insert(WorkerJobRun)
@@ -251,6 +253,14 @@ def _redacted(kwargs: dict[str, Any]) -> Any:
     return redact(kwargs)
 
 
+def seal_arguments(kwargs: dict[str, Any], seal: Callable[[bytes], str] | None) -> str | None:
+    """What the ledger keeps so a run can be replayed after Redis forgot it: "" when the redacted
+    copy is already exact (the common case, and free), else the kwargs encrypted."""
+    if _redacted(kwargs) == kwargs:
+        return ""
+    return seal(pickle.dumps(kwargs)) if seal is not None else None
+
+
 def _all_keys_unique(requests: Sequence[EnqueueRequest]) -> bool:
     """No given job id and no dedup key appears twice (concurrent chunk inserts are then deadlock-free)."""
     ids = [r.job_id for r in requests if r.job_id is not None]
@@ -261,19 +271,20 @@ def _all_keys_unique(requests: Sequence[EnqueueRequest]) -> bool:
 # One statement for a whole chunk on PostgreSQL: the columns travel as arrays and are unnested
 # server-side, which avoids compiling (and sending) a multi-row VALUES list with ~10 binds per job.
 _PG_INSERT = text("""
-INSERT INTO worker_job_run (arq_job_id, queue, function, tenant_id, args_redacted, dedup_key, status,
-                            attempt, max_attempts, enqueued_at, updated_at, replay_of_id)
-SELECT u.id, u.q, u.f, u.t, u.a::jsonb, u.d, :status, 0, u.m, :now, :now, u.r
+INSERT INTO worker_job_run (arq_job_id, queue, function, tenant_id, args_redacted, args_sealed, dedup_key,
+                            status, attempt, max_attempts, enqueued_at, updated_at, replay_of_id)
+SELECT u.id, u.q, u.f, u.t, u.a::jsonb, u.s, u.d, :status, 0, u.m, :now, :now, u.r
 FROM unnest(CAST(:ids AS varchar[]), CAST(:queues AS varchar[]), CAST(:functions AS varchar[]),
-            CAST(:tenants AS integer[]), CAST(:args AS text[]), CAST(:dedup AS varchar[]),
-            CAST(:max_attempts AS integer[]), CAST(:replays AS bigint[]))
-     AS u(id, q, f, t, a, d, m, r)
+            CAST(:tenants AS integer[]), CAST(:args AS text[]), CAST(:sealed AS text[]),
+            CAST(:dedup AS varchar[]), CAST(:max_attempts AS integer[]), CAST(:replays AS bigint[]))
+     AS u(id, q, f, t, a, s, d, m, r)
 ON CONFLICT DO NOTHING
 RETURNING arq_job_id
 """)
 
 
-def _pg_insert_rows(session: Session, chunk: list[_Job], now: datetime) -> set[str]:
+def _pg_insert_rows(session: Session, chunk: list[_Job], now: datetime,
+                    seal: Callable[[bytes], str] | None) -> set[str]:
     """Insert the chunk's ledger rows in one round trip, straight from the requests."""
     params = {
         "status": RunStatus.QUEUED.value,
@@ -283,6 +294,7 @@ def _pg_insert_rows(session: Session, chunk: list[_Job], now: datetime) -> set[s
         "functions": [req.spec.name for req, _ in chunk],
         "tenants": [req.tenant_id for req, _ in chunk],
         "args": [json.dumps(_redacted(req.kwargs)) for req, _ in chunk],
+        "sealed": [seal_arguments(req.kwargs, seal) for req, _ in chunk],
         "dedup": [req.dedup_key for req, _ in chunk],
         "max_attempts": [req.spec.retry.max_attempts for req, _ in chunk],
         "replays": [req.replay_of_id for req, _ in chunk],

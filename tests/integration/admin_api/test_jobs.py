@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.models.ledger import WorkerJobRun
@@ -114,11 +115,32 @@ async def test_retry_runs_a_finished_job_again_linked_to_it(
         assert "run.replayed" in session.scalars(select(OutboxEvent.routing_key)).all()
 
 
-async def test_retry_without_arguments_in_redis_is_refused(
-    client: AsyncTestClient[Any], admin: dict[str, str], redis: Redis
+async def test_retry_after_redis_forgot_the_job_uses_the_ledger_copy(
+    client: AsyncTestClient[Any], admin: dict[str, str], redis: Redis, db: sessionmaker[Session]
+) -> None:
+    plain = await enqueue(client, admin, function="sleep", kwargs={"seconds": 0.1})
+    secret = await enqueue(client, admin, function="sleep", kwargs={"seconds": 0.2, "api_token": "hunter2"})
+    for job in (plain, secret):
+        await client.post(f"/api/v1/jobs/{job['run_id']}/cancel", headers=admin)
+    await redis.flushdb()  # the job and any result are gone from Redis
+    with db() as session:
+        sealed = dict(session.execute(select(WorkerJobRun.id, WorkerJobRun.args_sealed)).all())
+    assert sealed[plain["run_id"]] == ""  # the redacted copy is exact: nothing to seal
+    assert "hunter2" not in sealed[secret["run_id"]]  # the real arguments are stored encrypted
+    for job, expected in ((plain, {"seconds": 0.1}), (secret, {"seconds": 0.2, "api_token": "hunter2"})):
+        retried = await client.post(f"/api/v1/jobs/{job['run_id']}/retry", headers=admin)
+        assert retried.status_code == 201, retried.text
+        raw = await redis.get(f"arq:job:{retried.json()['job_id']}")
+        assert pickle.loads(raw)["k"] == expected
+
+
+async def test_retry_of_a_legacy_row_without_arguments_is_refused(
+    client: AsyncTestClient[Any], admin: dict[str, str], db: sessionmaker[Session]
 ) -> None:
     job = await enqueue(client, admin, function="noop")
     await client.post(f"/api/v1/jobs/{job['run_id']}/cancel", headers=admin)
+    with db() as session, session.begin():  # as written before the ledger kept arguments, Redis empty
+        session.execute(update(WorkerJobRun).where(WorkerJobRun.id == job["run_id"]).values(args_sealed=None))
     response = await client.post(f"/api/v1/jobs/{job['run_id']}/retry", headers=admin)
     assert response.status_code == 409
     assert "no longer in Redis" in response.json()["detail"]

@@ -1,0 +1,23 @@
+"""Recover a run's real arguments from its ledger row (for retry and dead-letter replay), so a
+replay does not depend on Redis still holding the job or its result."""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+from core.db.models.ledger import WorkerJobRun
+from core.secrets import SecretBox
+
+__all__ = ["ledger_kwargs"]
+
+
+def ledger_kwargs(run: WorkerJobRun, box: SecretBox) -> dict[str, Any] | None:
+    """The kwargs the run was enqueued with, or None for rows older than ``args_sealed``."""
+    if run.args_sealed is None:
+        return None
+    if run.args_sealed == "":
+        return dict(run.args_redacted or {})
+    # Only we can produce this token (Fernet is authenticated), so unpickling it is safe.
+    value = pickle.loads(box.decrypt_bytes(run.args_sealed))
+    return dict(value)
