@@ -62,9 +62,10 @@ def test_make_dev_runs_everything_with_embedded_defaults(tmp_path: Path) -> None
         assert "(embedded)" in log.read_text()
         wait_until(lambda: _query(db, "select count(*) from message_log")[0][0] > 0, timeout=90,
                    what="stored message logs")
-        done = lambda: {f for (f,) in _query(db, "select distinct function from worker_job_run "  # noqa: E731
-                                                 "where status = 'succeeded'")}
-        wait_until(lambda: HOT_PATH <= done(), timeout=120, what=f"a successful run of each of {HOT_PATH}")
+        def succeeded() -> set[object]:
+            return {f for (f,) in _query(db, "select distinct function from worker_job_run where status = 'succeeded'")}
+
+        wait_until(lambda: succeeded() >= HOT_PATH, timeout=120, what=f"a successful run of each of {HOT_PATH}")
         print(f"hot path complete after {time.monotonic() - started:.1f} s")
         jobs = _get(port, "/api/v1/jobs?limit=5", token)
         assert isinstance(jobs, dict)
