@@ -13,36 +13,17 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from tests.infra.toolchain import COMPOSE_DIR, VENV_BIN, run
+from tests.infra.toolchain import COMPOSE_DIR, run
+from tests.moto_server import moto_server
 
 SCRIPT = COMPOSE_DIR / "init" / "create_bucket.py"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "integramon", "AWS_SECRET_ACCESS_KEY": "integramon-secret"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    port = free_port()
-    server = subprocess.Popen([str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        server.kill()
-        pytest.fail("moto_server did not start")
-    yield f"http://127.0.0.1:{port}"
-    server.terminate()
-    server.wait(timeout=10)
+    with moto_server() as url:
+        yield url
 
 
 def run_init(endpoint: str, bucket: str, region: str = "us-east-1") -> subprocess.CompletedProcess[str]:

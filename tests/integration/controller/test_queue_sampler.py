@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -18,42 +14,17 @@ from controller.depth import QueueSampler
 from core.db.models.base import utcnow
 from core.db.models.controller import QueueSample
 from core.resources import Resources
-
-MOTO_PORT = 18121
-
-
-def _wait_for_port(port: int, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"moto server did not listen on {port}")
+from tests.moto_server import FAKE_AWS_ENV, moto_server
 
 
 @pytest.fixture
 def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """moto's CloudWatch on loopback; boto3 finds it through AWS_ENDPOINT_URL_CLOUDWATCH."""
-    moto = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(MOTO_PORT)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for_port(MOTO_PORT)
-        endpoint = f"http://127.0.0.1:{MOTO_PORT}"
-        for key, value in {
-            "AWS_ENDPOINT_URL_CLOUDWATCH": endpoint,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_DEFAULT_REGION": "eu-central-1",
-        }.items():
+    with moto_server() as endpoint:
+        for key, value in {**FAKE_AWS_ENV, "AWS_ENDPOINT_URL_CLOUDWATCH": endpoint,
+                           "AWS_DEFAULT_REGION": "eu-central-1"}.items():
             monkeypatch.setenv(key, value)
         yield endpoint
-    finally:
-        moto.terminate()
-        moto.wait(timeout=10)
 
 
 async def _fill_queue(resources: Resources, now_ms: int) -> None:

@@ -1,42 +1,7 @@
-"""A CPI simulator on a free loopback port for the client tests (faults reset after each test)."""
+"""The client tests run against the same simulator fixtures as the simulator's own tests."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+from tests.integration.simulator.conftest import CONFIG, _clean_faults, sim, t1
 
-import httpx
-import pytest
-
-from simulator.config import SimulatorConfig
-from simulator.server import SimulatorServer, TenantEndpoint
-
-CONFIG = SimulatorConfig(
-    tenants=2,
-    seed=7,
-    rate=50.0,
-    failure_ratio=0.1,
-    history_days=2,
-    history_per_day=1000,
-    start_ms=int(time.time() * 1000) - 60_000,
-)
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[SimulatorServer]:
-    with SimulatorServer(CONFIG) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _clean_faults(request: pytest.FixtureRequest) -> Iterator[None]:
-    yield
-    if "sim" in request.fixturenames:
-        server: SimulatorServer = request.getfixturevalue("sim")
-        for tenant in server.tenants():
-            httpx.delete(f"{server.url}/_sim/tenants/{tenant.name}/faults")
-
-
-@pytest.fixture
-def t1(sim: SimulatorServer) -> TenantEndpoint:
-    return sim.tenant("tenant1")
+__all__ = ["CONFIG", "_clean_faults", "sim", "t1"]

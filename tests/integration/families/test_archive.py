@@ -32,7 +32,7 @@ from functions.archive.jobs import archive_cpi_day
 from functions.runner.context import JobContext
 from integramon.cli import main
 from tests.integration.families.conftest import add_logs
-from tests.integration.families.s3 import FAKE_AWS_ENV, moto_server
+from tests.moto_server import FAKE_AWS_ENV, moto_server
 
 OLD_DAY = (utcnow() - timedelta(days=40)).date()
 RECENT_DAY = (utcnow() - timedelta(days=2)).date()

@@ -28,12 +28,12 @@ from simulator.catalog import build_catalog
 from simulator.config import SimulatorConfig
 from simulator.messages import MessageSeries
 from simulator.server import SimulatorServer, TenantEndpoint
-from tests.integration.ingestion.moto_s3 import FAKE_AWS_ENV, moto_s3_server
+from tests.moto_server import FAKE_AWS_ENV, moto_server
 
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
-    with moto_s3_server() as url:
+    with moto_server() as url:
         yield url
 
 

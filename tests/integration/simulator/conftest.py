@@ -1,4 +1,4 @@
-"""A CPI simulator on a free loopback port for this package's tests (faults reset after each test)."""
+"""A CPI simulator on a free loopback port for the simulator and client tests (faults reset after each test)."""
 
 from __future__ import annotations
 
