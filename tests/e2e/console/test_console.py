@@ -40,6 +40,12 @@ def seed(base_url: str, token: str, settings: Settings, db: sessionmaker[Session
                         running=1, oldest_ready_age_s=float(r * 3))
             for m in range(0, 60, 2)
             for q, g, r in (("messagelog_read", "light", (m * 7) % 23), ("periodic_run", "periodic", (m * 3) % 11))])
+    beat_fake_worker(settings)
+
+
+def beat_fake_worker(settings: Settings) -> None:
+    """A fresh heartbeat of a made-up worker (the console hides heartbeats older than the TTL, so
+    this is called again right before a page that must show it)."""
     client = redis_sync.Redis.from_url(settings.redis_url)
     beat = {"worker_id": "periodic-demo", "group": "periodic", "queues": ["periodic_run", "stats_cache"],
             "concurrency": 2, "running": [], "host": "e2e-host", "pid": 4242, "version": "0.1.0",
@@ -85,11 +91,13 @@ def test_operator_journey(page: Page, base_url: str, admin_token: str, settings:
 
     for path, name in (("/dead-letters", "05-dead-letters"), ("/queues", "06-queues"), ("/redis", "07-redis"),
                        ("/workers", "08-workers")):
+        beat_fake_worker(settings)
         page.goto(f"{base_url}{path}")
         expect(page.locator("h1")).to_be_visible()
         shot(page, name)
     page.goto(f"{base_url}/queues")
     expect(page.locator("#chart-ready svg")).to_have_count(1)
+    beat_fake_worker(settings)
     page.goto(f"{base_url}/workers")
     expect(page.locator("#workers")).to_contain_text("periodic-demo")
 
