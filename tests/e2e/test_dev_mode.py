@@ -14,7 +14,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import redis as redis_sync
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db.models.messages import MessageLog
 from core.queues.catalog import GROUPS
+from core.settings import Settings
 from integramon.embedded_redis import free_port
 from tests.processes import wait_until
 
@@ -86,3 +92,30 @@ def test_make_dev_runs_everything_with_embedded_defaults(tmp_path: Path) -> None
         assert _query(db, "select count(*) from tenant where name = 'demo'") == [(1,)]
     finally:
         assert _stop(again) == 0
+
+
+def test_configured_database_and_redis_win_over_the_embedded_ones(
+        tmp_path: Path, settings: Settings, db: sessionmaker[Session]) -> None:
+    port, log = free_port(), tmp_path / "dev.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTEGRAMON_")}
+    env |= {"INTEGRAMON_DATA_DIR": str(tmp_path / "var"), "INTEGRAMON_API_PORT": str(port),
+            "INTEGRAMON_DATABASE_URL": settings.database_url, "INTEGRAMON_REDIS_URL": settings.redis_url}
+    proc = subprocess.Popen([sys.executable, "-m", "integramon", "dev"], env=env, stdout=log.open("wb"),
+                            stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: _token(log), timeout=90, what="console URL and admin token")
+        text = log.read_text()
+        assert f"redis:       {settings.redis_url}\n" in text  # no "(embedded)"
+        assert "database:    postgresql" in text
+        assert not (tmp_path / "var" / "integramon.db").exists()
+        assert not (tmp_path / "var" / "redis").exists()
+
+        def stored() -> int:
+            with db() as session:
+                return int(session.scalar(select(func.count()).select_from(MessageLog)) or 0)
+
+        wait_until(lambda: stored() > 0, timeout=90, what="message logs in the configured PostgreSQL")
+        assert redis_sync.Redis.from_url(settings.redis_url).scard("integramon:workers") == len(GROUPS)
+    finally:
+        rc = _stop(proc) if proc.poll() is None else proc.returncode
+    assert rc == 0, log.read_text()[-3000:]
