@@ -79,7 +79,7 @@ async def replay_run(ctx: ApiContext, who: Principal, run_id: int) -> dict[str, 
     if run.status not in REPLAYABLE:
         raise Conflict(f"job run {run_id} is {run.status}; only finished runs can be retried")
     kwargs = ledger_kwargs(run, SecretBox(ctx.resources.settings))
-    if kwargs is None:  # a row from before the ledger kept arguments: Redis may still have them
+    if kwargs is None:  # sealed under a previous secret key: Redis may still have the job
         kwargs = await original_kwargs(ctx.resources.redis, run.arq_job_id)
     if kwargs is None:
         raise Conflict(f"the arguments of job run {run_id} are no longer in Redis (job and result expired); "

@@ -7,17 +7,20 @@ import pickle
 from typing import Any
 
 from core.db.models.ledger import WorkerJobRun
+from core.errors import ConfigError
 from core.secrets import SecretBox
 
 __all__ = ["ledger_kwargs"]
 
 
 def ledger_kwargs(run: WorkerJobRun, box: SecretBox) -> dict[str, Any] | None:
-    """The kwargs the run was enqueued with, or None for rows older than ``args_sealed``."""
+    """The kwargs the run was enqueued with, or None when the sealed copy cannot be opened any
+    more (the secret key was changed since); callers may then try Redis."""
     if run.args_sealed is None:
-        return None
-    if run.args_sealed == "":
         return dict(run.args_redacted or {})
-    # Only we can produce this token (Fernet is authenticated), so unpickling it is safe.
-    value = pickle.loads(box.decrypt_bytes(run.args_sealed))
+    try:
+        # Only we can produce this token (Fernet is authenticated), so unpickling it is safe.
+        value = pickle.loads(box.decrypt_bytes(run.args_sealed))
+    except ConfigError:
+        return None
     return dict(value)

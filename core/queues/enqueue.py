@@ -37,7 +37,7 @@ from core.ledger.states import RunStatus
 from core.queues.catalog import FunctionSpec, queue
 from core.queues.keys import wake_channel
 
-__all__ = ["EnqueueRequest", "Enqueuer", "seal_arguments", "serialize_job"]
+__all__ = ["EnqueueRequest", "Enqueuer", "serialize_job"]
 
 EXPIRES_EXTRA_MS = 86_400_000  # arq's default: a job not started within a day of its score expires
 PIPELINE_CHUNK = 2500  # jobs per ledger transaction + Redis call in a big batch
@@ -185,13 +185,14 @@ class Enqueuer:
         return [job_id for _, job_id in chosen if job_id in added]
 
     def _row(self, req: EnqueueRequest, job_id: str, now: datetime) -> dict[str, Any]:
+        redacted, sealed = _ledger_arguments(req.kwargs, self._seal)
         return {
             "arq_job_id": job_id,
             "queue": req.spec.queue,
             "function": req.spec.name,
             "tenant_id": req.tenant_id,
-            "args_redacted": _redacted(req.kwargs),
-            "args_sealed": seal_arguments(req.kwargs, self._seal),
+            "args_redacted": redacted,
+            "args_sealed": sealed,
             "dedup_key": req.dedup_key,
             "status": RunStatus.QUEUED.value,
             "attempt": 0,
@@ -253,12 +254,14 @@ def _redacted(kwargs: dict[str, Any]) -> Any:
     return redact(kwargs)
 
 
-def seal_arguments(kwargs: dict[str, Any], seal: Callable[[bytes], str] | None) -> str | None:
-    """What the ledger keeps so a run can be replayed after Redis forgot it: "" when the redacted
-    copy is already exact (the common case, and free), else the kwargs encrypted."""
-    if _redacted(kwargs) == kwargs:
-        return ""
-    return seal(pickle.dumps(kwargs)) if seal is not None else None
+def _ledger_arguments(kwargs: dict[str, Any], seal: Callable[[bytes], str] | None) -> tuple[Any, str | None]:
+    """The redacted copy shown in the console, and what the ledger keeps so a run can be replayed
+    after Redis forgot it: None when the redacted copy is already exact (the common case, and free),
+    else the kwargs encrypted."""
+    redacted = _redacted(kwargs)
+    if redacted == kwargs:
+        return redacted, None
+    return redacted, (seal(pickle.dumps(kwargs)) if seal is not None else None)
 
 
 def _all_keys_unique(requests: Sequence[EnqueueRequest]) -> bool:
@@ -286,6 +289,12 @@ RETURNING arq_job_id
 def _pg_insert_rows(session: Session, chunk: list[_Job], now: datetime,
                     seal: Callable[[bytes], str] | None) -> set[str]:
     """Insert the chunk's ledger rows in one round trip, straight from the requests."""
+    args: list[str] = []
+    sealed_args: list[str | None] = []
+    for req, _ in chunk:
+        redacted, sealed = _ledger_arguments(req.kwargs, seal)
+        args.append(json.dumps(redacted))
+        sealed_args.append(sealed)
     params = {
         "status": RunStatus.QUEUED.value,
         "now": now,
@@ -293,8 +302,8 @@ def _pg_insert_rows(session: Session, chunk: list[_Job], now: datetime,
         "queues": [req.spec.queue for req, _ in chunk],
         "functions": [req.spec.name for req, _ in chunk],
         "tenants": [req.tenant_id for req, _ in chunk],
-        "args": [json.dumps(_redacted(req.kwargs)) for req, _ in chunk],
-        "sealed": [seal_arguments(req.kwargs, seal) for req, _ in chunk],
+        "args": args,
+        "sealed": sealed_args,
         "dedup": [req.dedup_key for req, _ in chunk],
         "max_attempts": [req.spec.retry.max_attempts for req, _ in chunk],
         "replays": [req.replay_of_id for req, _ in chunk],

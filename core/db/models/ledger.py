@@ -28,8 +28,8 @@ class WorkerJobRun(Base):
     function: Mapped[str] = mapped_column(String(128))
     tenant_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     args_redacted: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
-    # The real kwargs for replay: "" when args_redacted is already an exact copy, else encrypted
-    # (core.ledger.arguments); NULL only on rows written before this column existed.
+    # The real kwargs for replay, encrypted, when args_redacted is not an exact copy of them
+    # (core.ledger.arguments); NULL means args_redacted is exact.
     args_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
     dedup_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")

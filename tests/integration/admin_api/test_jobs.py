@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from typing import Any
 
+from cryptography.fernet import Fernet
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 from sqlalchemy import select, update
@@ -125,7 +126,7 @@ async def test_retry_after_redis_forgot_the_job_uses_the_ledger_copy(
     await redis.flushdb()  # the job and any result are gone from Redis
     with db() as session:
         sealed = dict(session.execute(select(WorkerJobRun.id, WorkerJobRun.args_sealed)).all())
-    assert sealed[plain["run_id"]] == ""  # the redacted copy is exact: nothing to seal
+    assert sealed[plain["run_id"]] is None  # the redacted copy is exact: nothing to seal
     assert "hunter2" not in sealed[secret["run_id"]]  # the real arguments are stored encrypted
     for job, expected in ((plain, {"seconds": 0.1}), (secret, {"seconds": 0.2, "api_token": "hunter2"})):
         retried = await client.post(f"/api/v1/jobs/{job['run_id']}/retry", headers=admin)
@@ -134,13 +135,14 @@ async def test_retry_after_redis_forgot_the_job_uses_the_ledger_copy(
         assert pickle.loads(raw)["k"] == expected
 
 
-async def test_retry_of_a_legacy_row_without_arguments_is_refused(
+async def test_retry_is_refused_when_neither_ledger_nor_redis_can_give_the_arguments(
     client: AsyncTestClient[Any], admin: dict[str, str], db: sessionmaker[Session]
 ) -> None:
-    job = await enqueue(client, admin, function="noop")
-    await client.post(f"/api/v1/jobs/{job['run_id']}/cancel", headers=admin)
-    with db() as session, session.begin():  # as written before the ledger kept arguments, Redis empty
-        session.execute(update(WorkerJobRun).where(WorkerJobRun.id == job["run_id"]).values(args_sealed=None))
+    job = await enqueue(client, admin, function="noop", kwargs={"password": "x"})
+    await client.post(f"/api/v1/jobs/{job['run_id']}/cancel", headers=admin)  # gone from Redis
+    rotated = Fernet(Fernet.generate_key()).encrypt(b"sealed under an older key").decode()
+    with db() as session, session.begin():
+        session.execute(update(WorkerJobRun).where(WorkerJobRun.id == job["run_id"]).values(args_sealed=rotated))
     response = await client.post(f"/api/v1/jobs/{job['run_id']}/retry", headers=admin)
     assert response.status_code == 409
     assert "no longer in Redis" in response.json()["detail"]
