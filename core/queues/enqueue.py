@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
 import pickle
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -142,7 +142,7 @@ class Enqueuer:
             queue(spec.queue)
         now_ms = int(time.time() * 1000)
         now = utcnow()
-        jobs = [(req, req.job_id or uuid.uuid4().hex) for req in requests]
+        jobs = [(req, req.job_id or os.urandom(16).hex()) for req in requests]  # uuid4().hex, 3x cheaper
         chunks = [jobs[i:i + PIPELINE_CHUNK] for i in range(0, len(jobs), PIPELINE_CHUNK)]
         gate = asyncio.Semaphore(PARALLEL_INSERTS if len(chunks) > 1 and _all_keys_unique(requests) else 1)
         inserts = [asyncio.ensure_future(self._insert_chunk(gate, chunk, now)) for chunk in chunks]
