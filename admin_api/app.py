@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -65,6 +65,14 @@ def _ledger_pages(settings: Settings) -> PgLedgerPages | None:
     return PgLedgerPages("postgresql://" + url.split("://", 1)[1], size=4)
 
 
+async def _forget_pages_after_changes(request: Request[Any, Any, Any]) -> None:
+    """A change made through this API shows in the next jobs list (no reused page)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        ctx: ApiContext | None = getattr(request.app.state, "ctx", None)
+        if ctx is not None and ctx.ledger_pages is not None:
+            ctx.ledger_pages.forget()
+
+
 def _provide_ctx(state: State) -> ApiContext:
     ctx: ApiContext = state.ctx
     return ctx
@@ -89,5 +97,6 @@ def create_app(settings: Settings, *, pool_size: int = 10) -> Litestar:
         openapi_config=openapi,
         template_config=TemplateConfig(directory=CONSOLE_DIR / "templates", engine=JinjaTemplateEngine),
         lifespan=[_lifespan(settings, pool_size)],
+        after_response=_forget_pages_after_changes,
         debug=False,
     )

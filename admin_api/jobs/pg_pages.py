@@ -9,6 +9,7 @@ bytes. Other databases (SQLite) use :func:`admin_api.jobs.queries.search_runs`.
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,10 @@ from admin_api.jobs.queries import encode_cursor
 from admin_api.jobs.schemas import RunFilter
 from core.errors import ServiceUnavailable
 
-__all__ = ["PgLedgerPages"]
+__all__ = ["FRESH_S", "PgLedgerPages"]
+
+FRESH_S = 0.25  # how long an identical ledger page may be served again without a new query
+_MAX_FRESH = 512
 
 _FIELDS = (("id", "id"), ("job_id", "arq_job_id"), ("queue", "queue"), ("function", "function"),
            ("tenant_id", "tenant_id"), ("status", "status"), ("attempt", "attempt"),
@@ -86,6 +90,8 @@ class PgLedgerPages:
         self._idle: asyncio.Queue[psycopg.AsyncConnection[Any]] = asyncio.Queue()
         self._all: list[psycopg.AsyncConnection[Any]] = []
         self._statements: dict[tuple[str, ...], bytes] = {}  # at most 2^7 filter shapes
+        self._fresh: dict[tuple[Any, ...], tuple[float, bytes]] = {}
+        self._inflight: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
 
     async def open(self) -> None:
         for _ in range(self._size):
@@ -106,8 +112,39 @@ class PgLedgerPages:
         return conn
 
     async def page(self, flt: RunFilter) -> bytes:
-        """``{"items": [...], "next_cursor": ...}`` as JSON bytes."""
+        """``{"items": [...], "next_cursor": ...}`` as JSON bytes.
+
+        Identical searches arriving together share one query, and its answer is reused for
+        ``FRESH_S``: a console polled by many operators (or a dashboard) then costs the database one
+        query per page and interval instead of one per viewer. A page is at most that much older.
+        """
         shape, where, params = _where(flt)
+        key = (shape, tuple(str(params[k]) for k in sorted(params)))
+        now = time.monotonic()
+        cached = self._fresh.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        running = self._inflight.get(key)
+        if running is not None:
+            return await asyncio.shield(running)
+        task = asyncio.ensure_future(self._query(shape, where, params))
+        self._inflight[key] = task
+        try:
+            body = await asyncio.shield(task)
+        finally:
+            self._inflight.pop(key, None)
+        if len(self._fresh) >= _MAX_FRESH:
+            self._fresh = {k: v for k, v in self._fresh.items() if v[0] > now}
+            if len(self._fresh) >= _MAX_FRESH:
+                self._fresh.clear()
+        self._fresh[key] = (now + FRESH_S, body)
+        return body
+
+    def forget(self) -> None:
+        """Drop reused pages (called after a change made through this API)."""
+        self._fresh.clear()
+
+    async def _query(self, shape: tuple[str, ...], where: sql.Composable, params: dict[str, Any]) -> bytes:
         statement = self._statements.get(shape)
         if statement is None:
             statement = self._statements[shape] = _statement(where).as_bytes(None)

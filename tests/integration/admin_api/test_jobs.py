@@ -180,3 +180,13 @@ async def _status_becomes(client: AsyncTestClient[Any], headers: dict[str, str],
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"run {run_id} never became {status}")
+
+
+async def test_the_jobs_list_reuses_pages_briefly_but_shows_changes_made_through_the_api(
+    client: AsyncTestClient[Any], admin: dict[str, str]
+) -> None:
+    first = await enqueue(client, admin, function="noop")
+    assert (await client.get("/api/v1/jobs", headers=admin)).json()["items"][0]["id"] == first["run_id"]
+    second = await enqueue(client, admin, function="noop")  # a POST: pages of this process are dropped
+    listed = (await client.get("/api/v1/jobs", headers=admin)).json()["items"]
+    assert [row["id"] for row in listed[:2]] == [second["run_id"], first["run_id"]]
