@@ -14,6 +14,7 @@ from admin_api.jobs.queries import decode_cursor, run_detail, search_runs
 from admin_api.jobs.schemas import RunFilter
 from admin_api.metrics.history import duration_percentiles, queue_series, throughput, window_start
 from admin_api.metrics.live_depth import queue_depths
+from admin_api.metrics.platform import platform_series
 from admin_api.redis_metrics.services import redis_overview
 from admin_api.tuning.services import current_tuning
 from admin_api.workers.overview import workers_overview
@@ -104,6 +105,11 @@ async def redis_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dic
 async def workers_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
     data = await workers_overview(ctx)
     return {"workers": data["workers"], "gone": data["recently_gone"]}
+
+
+async def platform_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    data = await ctx.read(lambda s: platform_series(s, window_start(24 * 60)))
+    return {"storage": data["storage"], "chart": {"platform": {"hosts": data["hosts"], "api": data["api"]}}}
 
 
 async def tuning_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:

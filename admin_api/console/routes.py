@@ -17,6 +17,7 @@ from admin_api.console.pages import (
     dead_letters_context,
     job_context,
     jobs_context,
+    platform_context,
     queues_context,
     redis_context,
     tuning_context,
@@ -34,6 +35,7 @@ PAGES: dict[str, tuple[str, str]] = {  # path -> (template, nav title)
     "/queues": ("queues.html", "Queues"),
     "/redis": ("redis.html", "Redis"),
     "/workers": ("workers.html", "Workers"),
+    "/platform": ("platform.html", "Platform"),
     "/tuning": ("tuning.html", "Tuning"),
 }
 
@@ -104,6 +106,7 @@ async def logout() -> Response[Any]:
 def console_handlers() -> list[Any]:
     builders: dict[str, PageBuilder] = {
         "/jobs": jobs_context, "/dead-letters": dead_letters_context, "/queues": queues_context,
-        "/redis": redis_context, "/workers": workers_context, "/tuning": tuning_context,
+        "/redis": redis_context, "/workers": workers_context, "/platform": platform_context,
+        "/tuning": tuning_context,
     }
     return [home, job_page, login_form, login_submit, logout, *(_page(p, b) for p, b in builders.items())]

@@ -10,6 +10,7 @@ from litestar.params import Parameter
 from admin_api.context import Ctx
 from admin_api.metrics.history import duration_percentiles, queue_series, throughput, window_start
 from admin_api.metrics.live_depth import queue_depths
+from admin_api.metrics.platform import platform_series
 from admin_api.metrics.prometheus import render_metrics
 from admin_api.params import QueueName, check_names
 from admin_api.workers.services import live_workers
@@ -43,6 +44,11 @@ class MetricsController(Controller):
         since = window_start(minutes)
         points = await ctx.read(lambda s: throughput(s, since, bucket_s, queue))
         return {"since": since.isoformat(), "bucket_s": bucket_s, "points": points}
+
+    @get("/platform", summary="Host metrics, admin API request rates and storage sizes over time")
+    async def platform(self, ctx: Ctx, minutes: Minutes = 60) -> dict[str, Any]:
+        since = window_start(minutes)
+        return {"since": since.isoformat(), **await ctx.read(lambda s: platform_series(s, since))}
 
     @get("/durations", summary="Run duration percentiles and failure rate per queue")
     async def durations(self, ctx: Ctx, minutes: Minutes = 60) -> dict[str, Any]:

@@ -152,6 +152,20 @@
       { name: "failed", points: tp.map(function (p) { return { t: Date.parse(p.at), v: p.failed }; }) },
     ]);
   }
+  if (data.platform) {
+    const hostLines = function (field) {
+      return Object.keys(data.platform.hosts).slice(0, 8).map(function (host) {
+        return { name: host, points: data.platform.hosts[host].map(function (p) {
+          return { t: Date.parse(p.at), v: p[field] || 0 }; }) };
+      });
+    };
+    lineChart(document.getElementById("chart-cpu"), hostLines("cpu_percent"));
+    lineChart(document.getElementById("chart-memory"), hostLines("memory_percent"));
+    lineChart(document.getElementById("chart-api"), Object.keys(data.platform.api).map(function (route) {
+      return { name: route, points: data.platform.api[route].map(function (p) {
+        return { t: Date.parse(p.at), v: p.requests }; }) };
+    }));
+  }
   const refresh = document.getElementById("auto-refresh");
   if (refresh) {
     setTimeout(function () { if (flash.hidden) { window.location.reload(); } },

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.models.base import utcnow
 from core.db.models.controller import QueueSample
+from core.db.models.platform import ApiMetricSample, HostMetricSample, StorageSnapshot
 from core.db.models.tuning import WorkerTuningSettings
 from core.settings import Settings
 from tests.e2e.console.conftest import shot
@@ -40,6 +41,17 @@ def seed(base_url: str, token: str, settings: Settings, db: sessionmaker[Session
                         running=1, oldest_ready_age_s=float(r * 3))
             for m in range(0, 60, 2)
             for q, g, r in (("messagelog_read", "light", (m * 7) % 23), ("periodic_run", "periodic", (m * 3) % 11))])
+        session.add_all([
+            HostMetricSample(host=h, taken_at=now - timedelta(minutes=m), cpu_percent=float((m * k) % 90),
+                             memory_percent=float(30 + (m * k) % 40), memory_used_bytes=1, disk_percent=20.0,
+                             disk_used_bytes=1, load_1m=0.5, load_5m=0.5, load_15m=0.5)
+            for m in range(0, 180, 5) for h, k in (("worker-a", 7), ("worker-b", 3))])
+        session.add_all([
+            ApiMetricSample(taken_at=now - timedelta(minutes=m), route=r, requests=(m * k) % 50 + 1, errors=0,
+                            total_ms=10.0, avg_ms=2.0, cumulative={})
+            for m in range(0, 180, 5) for r, k in (("GET /api/v1/jobs", 3), ("GET /metrics", 5))])
+        session.add(StorageSnapshot(taken_at=now, kind="deep", object_name="message_log", row_count=1200,
+                                    size_bytes=3 * 1048576))
     beat_fake_worker(settings)
 
 
@@ -90,7 +102,7 @@ def test_operator_journey(page: Page, base_url: str, admin_token: str, settings:
     shot(page, "04-job-retried")
 
     for path, name in (("/dead-letters", "05-dead-letters"), ("/queues", "06-queues"), ("/redis", "07-redis"),
-                       ("/workers", "08-workers")):
+                       ("/workers", "08-workers"), ("/platform", "10-platform")):
         beat_fake_worker(settings)
         page.goto(f"{base_url}{path}")
         expect(page.locator("h1")).to_be_visible()
@@ -100,6 +112,9 @@ def test_operator_journey(page: Page, base_url: str, admin_token: str, settings:
     beat_fake_worker(settings)
     page.goto(f"{base_url}/workers")
     expect(page.locator("#workers")).to_contain_text("periodic-demo")
+    page.goto(f"{base_url}/platform")
+    expect(page.locator("#chart-cpu svg")).to_have_count(1)
+    expect(page.locator("#storage")).to_contain_text("message_log")
 
     page.goto(f"{base_url}/tuning")
     page.select_option("#profile", "fast")

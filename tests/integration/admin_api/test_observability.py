@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.models.base import utcnow
 from core.db.models.controller import QueueSample
+from core.db.models.platform import ApiMetricSample, HostMetricSample, StorageSnapshot
 from core.settings import Settings
 from tests.integration.admin_api.conftest import run_periodic_worker
 
@@ -153,3 +154,29 @@ async def test_requests_are_counted_per_route(
     await asyncio.sleep(1.5)
     stats = {k.decode(): int(v) for k, v in (await redis.hgetall("integramon:api:stats")).items()}
     assert stats["count:GET /api/v1/jobs/{run_id}"] == 1
+
+
+async def test_platform_series_from_host_api_and_storage_samples(
+    client: AsyncTestClient[Any], admin: dict[str, str], db: sessionmaker[Session]
+) -> None:
+    now = utcnow()
+    with db() as session, session.begin():
+        for minutes, cpu in ((30, 10.0), (20, 55.5), (90 * 24, 99.0)):  # the last one is outside the window
+            session.add(HostMetricSample(host="w1", taken_at=now - timedelta(minutes=minutes), cpu_percent=cpu,
+                                         memory_percent=40.0, memory_used_bytes=1, disk_percent=5.0,
+                                         disk_used_bytes=1, load_1m=0.5, load_5m=0.4, load_15m=0.3))
+        for route, requests in (("GET /api/v1/jobs", 120), ("POST /api/v1/jobs", 3)):
+            session.add(ApiMetricSample(taken_at=now - timedelta(minutes=5), route=route, requests=requests,
+                                        errors=0, total_ms=requests * 2.0, avg_ms=2.0, cumulative={}))
+        session.add(StorageSnapshot(taken_at=now - timedelta(hours=2), kind="deep", object_name="message_log",
+                                    row_count=10, size_bytes=1000))
+        session.add(StorageSnapshot(taken_at=now - timedelta(hours=1), kind="deep", object_name="message_log",
+                                    row_count=20, size_bytes=2000))
+    data = (await client.get("/api/v1/metrics/platform?minutes=60", headers=admin)).json()
+    assert [p["cpu_percent"] for p in data["hosts"]["w1"]] == [10.0, 55.5]
+    assert [p["requests"] for p in data["api"]["GET /api/v1/jobs"]] == [120]
+    assert set(data["api"]) == {"GET /api/v1/jobs", "POST /api/v1/jobs"}
+    assert data["storage"] == [{"object": "message_log", "kind": "deep", "rows": 20, "size_bytes": 2000,
+                                "at": data["storage"][0]["at"]}]  # the newest snapshot only
+    bad = await client.get("/api/v1/metrics/platform?minutes=0", headers=admin)
+    assert bad.status_code == 400
