@@ -27,7 +27,7 @@ from core.db.session import create_db_engine, make_session_factory
 from core.errors import ServiceUnavailable
 from core.secrets import SecretBox
 from core.settings import Settings, env_name, settings_to_env
-from integramon.embedded_redis import EmbeddedRedis, free_port
+from integramon.embedded_redis import EmbeddedRedis
 
 __all__ = ["DevStack", "run_dev"]
 
@@ -89,6 +89,22 @@ def _wait_http(url: str, what: str, proc: subprocess.Popen[bytes], timeout: floa
     raise ServiceUnavailable(f"{what} did not answer at {url} within {timeout:g} s")
 
 
+def _announced_root(log: Path, offset: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> str:
+    """The ``http://host:port`` the simulator prints (after ``offset`` in its log) once it is bound."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with log.open("rb") as handle:
+            handle.seek(offset)
+            fresh = handle.read().decode(errors="replace")
+        for line in fresh.splitlines():
+            if line.startswith("CPI simulator on "):
+                return line.split()[3]
+        if proc.poll() is not None:
+            raise ServiceUnavailable(f"CPI simulator exited during start-up (exit code {proc.returncode})")
+        time.sleep(0.1)
+    raise ServiceUnavailable(f"CPI simulator did not report its address within {timeout:g} s")
+
+
 def _register_demo_tenant(settings: Settings, info: dict[str, Any]) -> None:
     """Create the demo tenant, or point it at this run's simulator port."""
     engine = create_db_engine(settings.resolved_database_url)
@@ -119,15 +135,19 @@ def start(settings: Settings) -> DevStack:
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
     stack = DevStack(settings, data_dir / "logs")
     if env_name("redis_url") not in os.environ:
-        stack.redis = EmbeddedRedis(data_dir)
+        stack.redis = EmbeddedRedis(data_dir, avoid={settings.api_port})
         stack.redis.start()
         stack.settings = settings = replace(settings, redis_url=stack.redis.url)
     try:
         upgrade(settings.resolved_database_url)
-        sim_port = free_port()
-        sim = stack.spawn("simulator", "simulator", "--port", str(sim_port), "--tenants", "1", "--seed", "7",
+        # Port 0: the simulator binds a free port itself and prints it; picking one here and passing
+        # it down could race with the API's port (or anything else) between the pick and the bind.
+        sim_log = stack.log_dir / "simulator.log"
+        offset = sim_log.stat().st_size if sim_log.exists() else 0  # logs append across starts
+        sim = stack.spawn("simulator", "simulator", "--port", "0", "--tenants", "1", "--seed", "7",
                           "--history-days", "2", "--history-per-day", "500")
-        tenants = _wait_http(f"http://127.0.0.1:{sim_port}/_sim/tenants", "CPI simulator", sim)
+        sim_root = _announced_root(sim_log, offset, sim)
+        tenants = _wait_http(f"{sim_root}/_sim/tenants", "CPI simulator", sim)
         _register_demo_tenant(settings, tenants[0])
         stack.spawn("workers", "worker", "--all-groups")
         stack.spawn("controller", "controller")

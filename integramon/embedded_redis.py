@@ -16,18 +16,22 @@ from core.errors import ServiceUnavailable
 __all__ = ["EmbeddedRedis", "free_port"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(avoid: set[int] | frozenset[int] = frozenset()) -> int:
+    """A loopback port nobody listens on now, other than ``avoid`` (ports another child will bind)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in avoid:
+            return port
 
 
 class EmbeddedRedis:
     """A private redis-server: loopback only, snapshot every minute and on shutdown."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, avoid: set[int] | frozenset[int] = frozenset()) -> None:
         self.dir = data_dir / "redis"
-        self.port = free_port()
+        self.port = free_port(avoid)
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property

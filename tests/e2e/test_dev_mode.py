@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,10 +23,23 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db.models.messages import MessageLog
 from core.queues.catalog import GROUPS
 from core.settings import Settings
-from integramon.embedded_redis import free_port
 from tests.processes import wait_until
 
 HOT_PATH = {"read_message_logs", "read_payloads", "read_packages", "get_message_details_hot"}
+
+
+def _api_port() -> int:
+    """A free port BELOW the kernel's ephemeral range, like the default 8000: a port taken from that
+    range could be handed again to a child that binds port 0 before the API binds it."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(max(1024, low - 8000), low), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port below the ephemeral range")
 
 
 def _start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -39,7 +54,9 @@ def _query(db: Path, sql: str) -> list[tuple[object, ...]]:
         return conn.execute(sql).fetchall()
 
 
-def _token(log: Path) -> str | None:
+def _token(log: Path, proc: subprocess.Popen[bytes] | None = None) -> str | None:
+    if proc is not None and proc.poll() is not None:
+        raise AssertionError(f"integramon dev exited early:\n{log.read_text()[-3000:]}")
     for line in log.read_text().splitlines():
         if "admin token:" in line:
             return line.split("admin token:")[1].strip()
@@ -58,12 +75,12 @@ def _stop(proc: subprocess.Popen[bytes]) -> int:
 
 
 def test_make_dev_runs_everything_with_embedded_defaults(tmp_path: Path) -> None:
-    data, port, log = tmp_path / "var", free_port(), tmp_path / "dev.log"
+    data, port, log = tmp_path / "var", _api_port(), tmp_path / "dev.log"
     db = data / "integramon.db"
     proc = _start(data, port, log)
     started = time.monotonic()
     try:
-        token = str(wait_until(lambda: _token(log), timeout=90, what="console URL and admin token"))
+        token = str(wait_until(lambda: _token(log, proc), timeout=90, what="console URL and admin token"))
         assert f"http://127.0.0.1:{port}/" in log.read_text()
         assert "(embedded)" in log.read_text()
         wait_until(lambda: _query(db, "select count(*) from message_log")[0][0] > 0, timeout=90,
@@ -87,7 +104,7 @@ def test_make_dev_runs_everything_with_embedded_defaults(tmp_path: Path) -> None
 
     again = _start(data, port, tmp_path / "dev2.log")
     try:
-        wait_until(lambda: _token(tmp_path / "dev2.log"), timeout=90, what="second start")
+        wait_until(lambda: _token(tmp_path / "dev2.log", again), timeout=90, what="second start")
         assert _query(db, "select count(*) from message_log")[0][0] >= stored  # data reused
         assert _query(db, "select count(*) from tenant where name = 'demo'") == [(1,)]
     finally:
@@ -96,14 +113,14 @@ def test_make_dev_runs_everything_with_embedded_defaults(tmp_path: Path) -> None
 
 def test_configured_database_and_redis_win_over_the_embedded_ones(
         tmp_path: Path, settings: Settings, db: sessionmaker[Session]) -> None:
-    port, log = free_port(), tmp_path / "dev.log"
+    port, log = _api_port(), tmp_path / "dev.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTEGRAMON_")}
     env |= {"INTEGRAMON_DATA_DIR": str(tmp_path / "var"), "INTEGRAMON_API_PORT": str(port),
             "INTEGRAMON_DATABASE_URL": settings.database_url, "INTEGRAMON_REDIS_URL": settings.redis_url}
     proc = subprocess.Popen([sys.executable, "-m", "integramon", "dev"], env=env, stdout=log.open("wb"),
                             stderr=subprocess.STDOUT)
     try:
-        wait_until(lambda: _token(log), timeout=90, what="console URL and admin token")
+        wait_until(lambda: _token(log, proc), timeout=90, what="console URL and admin token")
         text = log.read_text()
         assert f"redis:       {settings.redis_url}\n" in text  # no "(embedded)"
         assert "database:    postgresql" in text
