@@ -1,6 +1,6 @@
 """Throughput: 5,000 no-op jobs drained by ONE worker process, timed from process start to exit.
 
-Method of shared/design/performance.md: enqueue first, then start the worker (burst mode) and time
+Method of the design's performance brief (performance.md): enqueue first, then start the worker (burst mode) and time
 until all jobs are done. IntegraMon runs with the ledger on PostgreSQL (every job has its row and an
 attempt row); raw arq (poll_delay 0.05 s, max_jobs 100, no ledger) runs in the same session.
 Usage: python -m bench.throughput [--jobs N] [--repeat R] [--concurrency C]

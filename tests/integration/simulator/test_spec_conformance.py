@@ -1,4 +1,4 @@
-"""The simulator's replies conform to SAP's published OpenAPI specs (``shared/spec/sap-cpi``).
+"""The simulator's replies conform to SAP's published OpenAPI specs (``tests/fixtures/sap-cpi``).
 
 Each entity a reply carries is validated with ``jsonschema`` against the spec's own definition. Two
 OData v2 conventions are adapted first, as any client must: navigation properties arrive as
@@ -21,8 +21,8 @@ import pytest
 
 from simulator.server import SimulatorServer
 
-# The shared folder sits beside the checkout (here and in CI): <parent>/shared/spec/sap-cpi.
-SPEC_DIR = Path(__file__).resolve().parents[4] / "shared" / "spec" / "sap-cpi"
+# SAP's published specs, carried by the suite (source and terms in tests/fixtures/sap-cpi/SOURCE.md).
+SPEC_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "sap-cpi"
 
 # Where real tenants differ from SAP's spec (cpi-api.md section 3): (definition, property) -> extra type.
 REAL_REPLY_DEVIATIONS = {

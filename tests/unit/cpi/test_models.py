@@ -1,4 +1,4 @@
-"""Entity parsing against the example replies in SAP's own specs (``shared/spec/sap-cpi``)."""
+"""Entity parsing against the example replies in SAP's own specs (``tests/fixtures/sap-cpi``)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from core.cpi.models import (
 )
 from core.cpi.wire import MplWire, decode_mpl_page
 
-# The shared folder sits beside the checkout (here and in CI): <parent>/shared/spec/sap-cpi.
-SPEC_DIR = Path(__file__).resolve().parents[4] / "shared" / "spec" / "sap-cpi"
+# SAP's published specs, carried by the suite (source and terms in tests/fixtures/sap-cpi/SOURCE.md).
+SPEC_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "sap-cpi"
 
 
 @cache
