@@ -2,7 +2,7 @@
 
 Each entry point calls :func:`load_settings` once and passes the result down; nothing reads the
 environment at import time. Every field below is one variable (``INTEGRAMON_`` + the field name in
-upper case) and is documented in the README's settings table (a test keeps the two in step).
+upper case) and is documented in the settings table of docs/settings.md (a test keeps the two in step).
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     unknown = sorted(k for k in env if k.startswith(ENV_PREFIX) and k not in known and not k.startswith(
         ENV_PREFIX + "TEST_"))
     if unknown:
-        raise ConfigError(f"unknown setting {unknown[0]} (see the settings table in README.md)")
+        raise ConfigError(f"unknown setting {unknown[0]} (see the settings table in docs/settings.md)")
     values: dict[str, Any] = {}
     for var, name in known.items():
         if var in env:

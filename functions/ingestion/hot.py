@@ -1,6 +1,6 @@
 """``read_message_logs``: the hot path that follows new message logs of a tenant.
 
-Choice (documented in the README): pages are stored INLINE by the reader, one transaction per page
+Choice (documented in docs/ingestion.md): pages are stored INLINE by the reader, one transaction per page
 that also moves the ``hot`` watermark to the page's latest LogEnd. This is the fast path (no
 page payloads through Redis) and the strongest guarantee: a crash at any point leaves the watermark
 at or behind committed rows, so the next run re-reads from there and the upsert absorbs the overlap.

@@ -1,4 +1,4 @@
-"""The ``config_ext`` keys the periodic jobs read, with their defaults (documented in the README).
+"""The ``config_ext`` keys the periodic jobs read, with their defaults (documented in docs/families.md).
 
 A per-tenant row (``tenant_id`` set) wins over the global row (``tenant_id`` NULL), which wins over
 the default here, so operators can keep one tenant's logs longer without touching the others.

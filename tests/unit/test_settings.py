@@ -10,7 +10,7 @@ import pytest
 from core.errors import ConfigError
 from core.settings import Settings, env_name, load_settings, settings_to_env
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 
 
 def test_defaults_are_embedded_sqlite_and_local_redis() -> None:
@@ -41,7 +41,7 @@ def test_round_trip_through_environment() -> None:
     assert load_settings(settings_to_env(original)) == original
 
 
-def test_every_setting_is_in_the_readme_table() -> None:
+def test_every_setting_is_in_the_settings_table() -> None:
     text = README.read_text()
     missing = [env_name(f.name) for f in dataclasses.fields(Settings) if f"`{env_name(f.name)}`" not in text]
     assert missing == []
