@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.config_keys import ConfigValueError, config_key, validate_value
 from core.db.models.base import utcnow
 from core.db.models.ledger import WorkerJobRun
 from core.db.models.scheduling import ConfigExt
@@ -46,7 +47,7 @@ POLL_FUNCTIONS: Mapping[str, str] = MappingProxyType({
     "deep_sync": "deep_sync_iflow_artifacts",
 })
 DEFAULT_INTERVALS: Mapping[str, float] = MappingProxyType(
-    {"hot": 60, "cold": 3600, "payloads": 300, "packages": 3600, "deep_sync": 21600})
+    {kind: float(config_key(f"poll.{kind}.interval_s").default) for kind in POLL_FUNCTIONS})
 
 
 class _Due(NamedTuple):
@@ -68,11 +69,12 @@ class DispatchResult:
 
 
 def _interval_value(key: str, raw: Any) -> float | None:
-    """A config value as seconds; a non-positive number disables the kind; junk falls back to the default."""
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        log.warning("config_ext %s=%r is not a number of seconds; using the default", key, raw)
+    """A config value as seconds (0 disables the kind); a value its registry entry refuses falls back to the default."""
+    try:
+        return float(validate_value(config_key(key), raw))
+    except ConfigValueError as exc:
+        log.warning("config_ext %s=%r ignored (%s); using the default", key, raw, exc)
         return None
-    return float(raw)
 
 
 def resolve_intervals(rows: list[tuple[int | None, str, Any]]) -> tuple[dict[str, float], dict[tuple[int, str], float]]:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.config_keys import read_int
 from core.db.models.archive import ArchiveManifest
 from core.db.models.base import utcnow
 from core.db.models.messages import MessageLog
@@ -24,7 +25,6 @@ from core.storage import ObjectStore, StorageNotFound, open_store
 from functions.archive.bundle import Bundle, data_key, decode, manifest_key, sha256
 from functions.archive.records import DETAIL_MODELS, details_for, guid_in, to_record
 from functions.periodic.retention import day_bounds
-from functions.periodic.settings import read_int
 
 __all__ = ["ArchiveResult", "ArchiveVerificationError", "archive_day", "collect_records"]
 

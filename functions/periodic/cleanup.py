@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from core.config_keys import read_int
 from core.db.models.base import utcnow
 from core.db.models.platform import PendingConfig
-from functions.periodic.settings import read_int
 
 __all__ = ["delete_expired_configs", "delete_stale_pending_configs"]
 

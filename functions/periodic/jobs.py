@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.config_keys import read_config
 from core.queues.catalog import function
 from core.queues.enqueue import EnqueueRequest
 from functions.periodic.cleanup import delete_expired_configs, delete_stale_pending_configs
 from functions.periodic.retention import RetentionPlan, plan_message_retention, trim_history
-from functions.periodic.settings import read_config
 from functions.registry import JobFunction
 from functions.runner.context import JobContext
 

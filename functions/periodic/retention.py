@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from core.config_keys import read_config, read_int
 from core.db.models.alerting import Alert
 from core.db.models.base import utcnow
 from core.db.models.chat import ChatConversation
@@ -19,7 +20,6 @@ from core.db.models.messages import MessageLog
 from core.db.models.platform import AgentReport, ApiMetricSample, HostMetricSample, StorageSnapshot
 from core.db.models.stats import StatsBucket
 from core.db.models.tenants import Tenant
-from functions.periodic.settings import read_config, read_int
 
 __all__ = ["MAX_DAYS_PER_TENANT", "RetentionPlan", "day_bounds", "plan_message_retention", "trim_history"]
 
