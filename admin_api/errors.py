@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from core.errors import CatalogError, ConfigError, IntegraMonError, ServiceUnavailable
+from core.queues.serialization import PayloadError
 
 __all__ = ["BadInput", "Conflict", "NotFound", "exception_handlers"]
 
@@ -68,7 +69,7 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
 def _ours(request: Request[Any, Any, Any], exc: IntegraMonError) -> Response[dict[str, Any]]:
     if isinstance(exc, ServiceUnavailable):
         return _body(503, str(exc))
-    if isinstance(exc, CatalogError | ConfigError):
+    if isinstance(exc, CatalogError | ConfigError | PayloadError):
         return _body(400, str(exc))
     return _body(409, str(exc))
 

@@ -6,7 +6,6 @@ from arq's own job or result entry in Redis; once both expired a replay is refus
 
 from __future__ import annotations
 
-import pickle
 import time
 from typing import Any
 
@@ -27,6 +26,7 @@ from core.ledger.arguments import ledger_kwargs
 from core.ledger.states import RunStatus
 from core.queues.catalog import function, queue
 from core.queues.keys import ARQ_ABORT_SET, ARQ_IN_PROGRESS_PREFIX, ARQ_JOB_PREFIX, ARQ_RESULT_PREFIX
+from core.queues.serialization import PayloadError, decode_any
 from core.secrets import SecretBox
 
 __all__ = ["REPLAYABLE", "cancel_run", "original_kwargs", "replay_run"]
@@ -57,8 +57,8 @@ async def original_kwargs(redis: Redis, job_id: str) -> dict[str, Any] | None:
         if not raw:
             continue
         try:
-            data = pickle.loads(raw)  # arq's own encoding, written by our enqueuer / worker
-        except Exception:
+            data = decode_any(raw)  # our JSON wire format; anything else (e.g. pickle) is refused unread
+        except PayloadError:
             continue
         if isinstance(data, dict) and isinstance(data.get("k"), dict):
             return dict(data["k"])
