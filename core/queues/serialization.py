@@ -43,10 +43,10 @@ __all__ = [
     "decode_any",
     "decode_job",
     "decode_result",
-    "seal_arguments",
-    "unseal_arguments",
     "encode_job",
     "encode_result",
+    "seal_arguments",
+    "unseal_arguments",
 ]
 
 FORMAT_VERSION = 1
@@ -61,7 +61,7 @@ class PayloadError(IntegraMonError, ValueError):
     """A job payload or argument that the wire format refuses; the message names the culprit."""
 
 
-class JobFailed(Exception):  # noqa: N818 - mirrors how arq surfaces a failed job
+class JobFailed(Exception):
     """A failed job's error as read back from Redis (the original exception is not reconstructed)."""
 
     def __init__(self, error_type: str, message: str) -> None:

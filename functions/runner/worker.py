@@ -154,7 +154,8 @@ class GroupWorker:
         try:
             function, _args, kwargs, _try, enqueue_ms = deserialize_job_raw(job.payload, deserializer=decode_job)
         except Exception as exc:  # unreadable or expired payload: nothing can ever run it
-            end = Ending("<unknown>", {}, start_ms, start_ms, error=_permanent(f"job payload unreadable: {exc.__cause__ or exc}"))
+            reason = exc.__cause__ or exc  # the codec's PayloadError says why (e.g. "not JSON")
+            end = Ending("<unknown>", {}, start_ms, start_ms, error=_permanent(f"job payload unreadable: {reason}"))
             await self._finish(record, job, None, end)
             return
         spec = FUNCTIONS.get(function)

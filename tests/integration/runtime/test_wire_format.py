@@ -53,7 +53,8 @@ def test_a_planted_pickle_is_refused_failed_removed_and_the_slot_stays_free(
         assert rsync.get(key) is None
     assert rsync.zscore("arq:queue:periodic_run", bad) is None
     result = rsync.get(f"arq:result:{bad}")
-    assert result is not None and decode_any(result)["s"] is False  # the failure, in JSON too
+    assert result is not None
+    assert decode_any(result)["s"] is False
 
 
 def test_jobs_are_json_with_a_version_and_arqs_job_api_reads_them(
@@ -61,7 +62,9 @@ def test_jobs_are_json_with_a_version_and_arqs_job_api_reads_them(
 ) -> None:
     (job_id,) = enqueue(settings, "noop", {"counter": "wire"})
     raw = rsync.get(f"arq:job:{job_id}")
-    assert raw is not None and raw.startswith(b"{") and b'"v":1' in raw
+    assert raw is not None
+    assert raw.startswith(b"{")
+    assert b'"v":1' in raw
     assert decode_job(raw)["k"] == {"counter": "wire"}
 
     async def arq_view() -> tuple[Any, Any]:
@@ -75,7 +78,8 @@ def test_jobs_are_json_with_a_version_and_arqs_job_api_reads_them(
             await pool.aclose()
 
     info, status = asyncio.run(arq_view())
-    assert info is not None and (info.function, info.kwargs) == ("noop", {"counter": "wire"})
+    assert info is not None
+    assert (info.function, info.kwargs) == ("noop", {"counter": "wire"})
     assert status == JobStatus.queued
     with running(settings, "worker", "--group", "periodic", log=tmp_path / "w.log"):
         wait_until(lambda: runs(db, arq_job_id=job_id)[0].status == "succeeded", timeout=30, what="noop to run")
