@@ -33,12 +33,14 @@ class TenantsController(Controller):
     @post("/", guards=[require_admin], status_code=HTTP_201_CREATED, summary="Create a tenant")
     async def create(self, ctx: Ctx, request: Request[Principal, Any, Any], data: JSONBody[TenantCreate]
                      ) -> dict[str, Any]:
-        return await ctx.write(lambda s: create_tenant(s, request.user, ctx.secrets, data))
+        return await ctx.write(lambda s: create_tenant(s, request.user, ctx.secrets, data,
+                                                       ctx.resources.settings.cpi_plain_http_hosts))
 
     @patch("/{tenant_id:int}", guards=[require_admin], summary="Change some fields (a new secret replaces the old)")
     async def update(self, ctx: Ctx, request: Request[Principal, Any, Any], tenant_id: TenantId,
                      data: JSONBody[TenantUpdate]) -> dict[str, Any]:
-        return await ctx.write(lambda s: update_tenant(s, request.user, ctx.secrets, tenant_id, data))
+        return await ctx.write(lambda s: update_tenant(s, request.user, ctx.secrets, tenant_id, data,
+                                                       ctx.resources.settings.cpi_plain_http_hosts))
 
     @post("/{tenant_id:int}/disable", guards=[require_admin], status_code=HTTP_200_OK,
           summary="Stop polling a tenant (kept with its data)")
