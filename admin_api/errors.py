@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from core.errors import CatalogError, ConfigError, IntegraMonError, ServiceUnavailable
 from core.queues.serialization import PayloadError
+from core.urls import mask_text
 
 __all__ = ["BadInput", "Conflict", "NotFound", "exception_handlers"]
 
@@ -67,11 +68,12 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
 
 
 def _ours(request: Request[Any, Any, Any], exc: IntegraMonError) -> Response[dict[str, Any]]:
+    message = mask_text(str(exc))  # a driver's message may quote a URL with its password
     if isinstance(exc, ServiceUnavailable):
-        return _body(503, str(exc))
+        return _body(503, message)
     if isinstance(exc, CatalogError | ConfigError | PayloadError):
-        return _body(400, str(exc))
-    return _body(409, str(exc))
+        return _body(400, message)
+    return _body(409, message)
 
 
 def _database(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

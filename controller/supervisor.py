@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from controller.loop_state import LoopState, is_stalled, write_loop_states
+from core.urls import mask_text
 
 __all__ = ["LoopSpec", "Supervisor"]
 
@@ -98,7 +99,7 @@ class Supervisor:
             if current is not None and current.cancelling():
                 raise asyncio.CancelledError from exc
             log.exception("controller loop %s failed", spec.name)
-            state.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            state.last_error = mask_text(f"{type(exc).__name__}: {exc}")[:500]
             state.last_error_at = time.time()
             return False
         state.last_ok_at = time.time()

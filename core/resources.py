@@ -17,6 +17,7 @@ from core.errors import ServiceUnavailable
 from core.queues.enqueue import Enqueuer
 from core.secrets import SecretBox
 from core.settings import Settings
+from core.urls import mask_text, mask_url
 
 __all__ = ["Resources", "check_database", "check_redis", "open_resources"]
 
@@ -34,7 +35,7 @@ async def check_redis(redis: Redis, url: str) -> None:
     try:
         await redis.ping()
     except (RedisError, OSError) as exc:
-        raise ServiceUnavailable(f"Redis not reachable at {url}: {exc}") from exc
+        raise ServiceUnavailable(f"Redis not reachable at {mask_url(url)}: {mask_text(str(exc))}") from exc
 
 
 def check_database(engine: Engine) -> None:
@@ -42,7 +43,8 @@ def check_database(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
     except OperationalError as exc:
-        raise ServiceUnavailable(f"database not reachable ({engine.url.render_as_string()}): {exc.orig}") from exc
+        raise ServiceUnavailable(
+            f"database not reachable ({mask_url(engine.url.render_as_string())}): {mask_text(str(exc.orig))}") from exc
 
 
 @asynccontextmanager

@@ -27,6 +27,7 @@ from core.db.session import create_db_engine, make_session_factory
 from core.errors import ServiceUnavailable
 from core.secrets import SecretBox
 from core.settings import Settings, env_name, settings_to_env
+from core.urls import mask_url
 from integramon.embedded_redis import EmbeddedRedis
 
 __all__ = ["DevStack", "run_dev"]
@@ -165,7 +166,8 @@ def run_dev(settings: Settings) -> int:
     token = _create_token(stack)
     url = f"http://{settings.api_host}:{settings.api_port}/"
     print(f"IntegraMon is running.\n  console:     {url}\n  admin token: {token}\n"
-          f"  database:    {stack.settings.resolved_database_url}\n  redis:       {stack.settings.redis_url}"
+          f"  database:    {mask_url(stack.settings.resolved_database_url)}\n"
+          f"  redis:       {mask_url(stack.settings.redis_url)}"
           f"{' (embedded)' if stack.redis else ''}\n  logs:        {stack.log_dir}/\nPress Ctrl-C to stop.",
           flush=True)
     stopping = False

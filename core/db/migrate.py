@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from core.db.session import normalise_url
 from core.errors import ServiceUnavailable
+from core.urls import mask_text
 
 __all__ = ["alembic_config", "upgrade"]
 
@@ -28,4 +29,4 @@ def upgrade(database_url: str, revision: str = "heads") -> None:
     try:
         command.upgrade(alembic_config(database_url), revision)
     except OperationalError as exc:
-        raise ServiceUnavailable(f"database not reachable for migrations: {exc.orig}") from exc
+        raise ServiceUnavailable(f"database not reachable for migrations: {mask_text(str(exc.orig))}") from exc
