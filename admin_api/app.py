@@ -14,6 +14,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -25,6 +26,8 @@ from admin_api.context import ApiContext
 from admin_api.errors import exception_handlers
 from admin_api.jobs.pg_pages import PgLedgerPages
 from admin_api.observability.api_stats import ApiStatsMiddleware
+from admin_api.security_headers import add_security_headers
+from admin_api.swagger import SWAGGER_ASSETS, LocalSwaggerPlugin
 from core.db.session import normalise_url
 from core.resources import open_resources
 from core.secrets import SecretBox
@@ -84,10 +87,14 @@ def create_app(settings: Settings, *, pool_size: int = 10) -> Litestar:
         title="IntegraMon Runtime admin API", version="1.0.0", path="/schema",
         components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
         security=[{"bearer": []}],
+        # only our own renderers: the JSON document, and Swagger UI from local files (or none)
+        render_plugins=[JsonRenderPlugin(), *([LocalSwaggerPlugin()] if settings.swagger_ui else [])],
     )
+    static = [create_static_files_router("/static/swagger", [SWAGGER_ASSETS], include_in_schema=False,
+                                          name="swagger_assets")] if settings.swagger_ui else []
     return Litestar(
-        route_handlers=[*route_handlers(), create_static_files_router("/static", [CONSOLE_DIR / "static"],
-                                                                      include_in_schema=False)],
+        route_handlers=[*route_handlers(), *static,
+                        create_static_files_router("/static", [CONSOLE_DIR / "static"], include_in_schema=False)],
         dependencies={"ctx": Provide(_provide_ctx, sync_to_thread=False)},
         middleware=[
             ApiStatsMiddleware(),
@@ -98,5 +105,6 @@ def create_app(settings: Settings, *, pool_size: int = 10) -> Litestar:
         template_config=TemplateConfig(directory=CONSOLE_DIR / "templates", engine=JinjaTemplateEngine),
         lifespan=[_lifespan(settings, pool_size)],
         after_response=_forget_pages_after_changes,
+        before_send=[add_security_headers],
         debug=False,
     )
