@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -58,6 +58,11 @@ def _check(session: Session, body: ScheduleCreate) -> None:
         raise BadInput("cron", "give exactly one of cron and interval_seconds")
     if body.cron is not None and not croniter.is_valid(body.cron):
         raise BadInput("cron", f"not a valid cron expression: {body.cron!r}")
+    if body.cron is not None:
+        try:  # valid syntax that never fires (e.g. "0 0 30 2 *", 30 February) is bad input too
+            croniter(body.cron, utcnow()).get_next(datetime)
+        except CroniterBadDateError:
+            raise BadInput("cron", f"{body.cron!r} never fires") from None
 
 
 def create_schedule(session: Session, who: Principal, body: ScheduleCreate) -> dict[str, Any]:
