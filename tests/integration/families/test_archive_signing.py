@@ -24,7 +24,8 @@ from integramon.cli import main
 from tests.integration.families.test_archive import OLD_DAY, _seed
 
 
-def _restore(settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+def _restore(settings: Settings, monkeypatch: pytest.MonkeyPatch,
+             capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     for name, value in settings_to_env(settings).items():
         monkeypatch.setenv(name, value)
     code = main(["archive", "restore", "--tenant", "acme", "--day", OLD_DAY.isoformat(), "--no-progress"])
