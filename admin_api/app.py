@@ -21,7 +21,8 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from admin_api.area_routes import route_handlers
-from admin_api.auth.middleware import CONSOLE_PAGES, PUBLIC_PATHS, BearerAuthMiddleware
+from admin_api.auth.exemptions import STATIC_OPT, mark_exemptions
+from admin_api.auth.middleware import BearerAuthMiddleware
 from admin_api.context import ApiContext
 from admin_api.errors import exception_handlers
 from admin_api.jobs.pg_pages import PgLedgerPages
@@ -91,14 +92,16 @@ def create_app(settings: Settings, *, pool_size: int = 10) -> Litestar:
         render_plugins=[JsonRenderPlugin(), *([LocalSwaggerPlugin()] if settings.swagger_ui else [])],
     )
     static = [create_static_files_router("/static/swagger", [SWAGGER_ASSETS], include_in_schema=False,
-                                          name="swagger_assets")] if settings.swagger_ui else []
+                                          name="swagger_assets", opt=STATIC_OPT)] if settings.swagger_ui else []
+    handlers = route_handlers()
+    mark_exemptions(handlers)  # exact paths from the route table, never prefixes
     return Litestar(
-        route_handlers=[*route_handlers(), *static,
-                        create_static_files_router("/static", [CONSOLE_DIR / "static"], include_in_schema=False)],
+        route_handlers=[*handlers, *static, create_static_files_router("/static", [CONSOLE_DIR / "static"],
+                                                                       include_in_schema=False, opt=STATIC_OPT)],
         dependencies={"ctx": Provide(_provide_ctx, sync_to_thread=False)},
         middleware=[
             ApiStatsMiddleware(),
-            DefineMiddleware(BearerAuthMiddleware, exclude=[PUBLIC_PATHS, CONSOLE_PAGES]),
+            DefineMiddleware(BearerAuthMiddleware),
         ],
         exception_handlers=exception_handlers,
         openapi_config=openapi,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from admin_api.audit.routes import AuditController
-from admin_api.auth.routes import whoami
+from admin_api.auth.routes import TokensController, whoami
 from admin_api.console.routes import console_handlers
 from admin_api.dead_letters.routes import DeadLettersController
 from admin_api.health.routes import live, ready
@@ -24,6 +24,6 @@ def route_handlers() -> list[Any]:
     return [
         live, ready, whoami, prometheus_metrics, redis_metrics, list_workers,
         JobsController, CatalogController, DeadLettersController, MetricsController, TuningController,
-        TenantsController, SchedulesController, AuditController,
+        TenantsController, SchedulesController, AuditController, TokensController,
         *console_handlers(),
     ]

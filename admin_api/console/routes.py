@@ -12,7 +12,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from admin_api.auth.middleware import authenticate
 from admin_api.console.pages import (
     dead_letters_context,
     job_context,
@@ -23,8 +22,8 @@ from admin_api.console.pages import (
     tuning_context,
     workers_context,
 )
-from admin_api.console.session import clear_session, console_principal, login_page, session_cookie
-from admin_api.context import ApiContext, Principal
+from admin_api.console.session import console_principal, login_page, sign_in, sign_out
+from admin_api.context import ApiContext
 
 __all__ = ["console_handlers"]
 
@@ -90,16 +89,16 @@ async def login_submit(request: Request[Any, Any, Any], data: Annotated[dict[str
         media_type=RequestEncodingType.URL_ENCODED)]) -> Response[Any]:
     token = (data.get("token") or "").strip()
     target = _safe_next(data.get("next") or "/jobs")
-    principal: Principal | None = await authenticate(request.app.state.ctx, token) if token else None
-    if principal is None:
-        return login_page(target, error="unknown or revoked token")
-    return Redirect(target, status_code=303, cookies=[session_cookie(request, token)])
+    cookie = await sign_in(request, token)  # a server-side session; the cookie never holds the token
+    if cookie is None:
+        return login_page(target, error="unknown or revoked token, or expired")
+    return Redirect(target, status_code=303, cookies=[cookie])
 
 
 @post("/logout", include_in_schema=False)
-async def logout() -> Response[Any]:
+async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
     response = Redirect("/login", status_code=303)
-    clear_session(response)
+    await sign_out(request, response)
     return response
 
 
