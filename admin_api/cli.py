@@ -33,7 +33,7 @@ def register(subparsers: Any) -> None:
     create = token_sub.add_parser("create", help="create a token and print it once")
     create.add_argument("--role", choices=ROLES, required=True, help="viewer (read) or admin (read and change)")
     create.add_argument("--name", help="name shown in the audit log (default: <role>-<random>)")
-    create.add_argument("--expires-in", type=_days, default=None, metavar="DAYS",
+    create.add_argument("--expires-in", default=None, metavar="DAYS",
                         help="days until the token stops working (default INTEGRAMON_TOKEN_DEFAULT_DAYS, 90)")
     create.set_defaults(handler=_create_token)
     listing = token_sub.add_parser("list", help="list tokens (name, role, expiry, state; never the token)")
@@ -46,7 +46,7 @@ def register(subparsers: Any) -> None:
 def _days(raw: str) -> int:
     text = raw.strip().lower().removesuffix("d")
     if not text.isdigit() or not 1 <= int(text) <= MAX_EXPIRY_DAYS:
-        raise argparse.ArgumentTypeError(f"must be a number of days from 1 to {MAX_EXPIRY_DAYS}, not {raw!r}")
+        raise ConfigError(f"--expires-in must be a number of days from 1 to {MAX_EXPIRY_DAYS}, not {raw!r}")
     return int(text)
 
 
@@ -84,7 +84,7 @@ def _in_session(settings: Settings, work: Callable[[Session], T]) -> T:
 
 def _create_token(args: argparse.Namespace, settings: Settings) -> int:
     name = args.name or f"{args.role}-{secrets.token_hex(3)}"
-    days = args.expires_in or settings.token_default_days
+    days = _days(args.expires_in) if args.expires_in is not None else settings.token_default_days
     token = _in_session(settings, lambda s: create_token(s, name, args.role, days))
     print(f"token {name!r} ({args.role}) created, valid for {days} days; it is shown only this once:")
     print(token)
