@@ -14,7 +14,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -27,6 +26,7 @@ from admin_api.context import ApiContext
 from admin_api.errors import exception_handlers
 from admin_api.jobs.pg_pages import PgLedgerPages
 from admin_api.observability.api_stats import ApiStatsMiddleware
+from admin_api.openapi_doc import CompletedJsonPlugin
 from admin_api.security_headers import add_security_headers
 from admin_api.swagger import SWAGGER_ASSETS, LocalSwaggerPlugin
 from core.db.session import normalise_url
@@ -89,7 +89,7 @@ def create_app(settings: Settings, *, pool_size: int = 10) -> Litestar:
         components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
         security=[{"bearer": []}],
         # only our own renderers: the JSON document, and Swagger UI from local files (or none)
-        render_plugins=[JsonRenderPlugin(), *([LocalSwaggerPlugin()] if settings.swagger_ui else [])],
+        render_plugins=[CompletedJsonPlugin(), *([LocalSwaggerPlugin()] if settings.swagger_ui else [])],
     )
     static = [create_static_files_router("/static/swagger", [SWAGGER_ASSETS], include_in_schema=False,
                                           name="swagger_assets", opt=STATIC_OPT)] if settings.swagger_ui else []

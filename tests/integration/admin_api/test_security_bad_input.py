@@ -102,3 +102,34 @@ async def test_an_admin_dedup_key_is_audited(
     with db() as session:
         details = session.scalars(select(AuditLog.details).where(AuditLog.action == "job.enqueue")).all()
     assert [d["dedup_key"] for d in details] == ["mine-1"]
+
+
+async def test_the_openapi_document_lists_errors_and_catalog_enums(
+    client: AsyncTestClient[Any], admin: dict[str, str]
+) -> None:
+    from core.ledger.states import RunStatus
+    from core.queues.catalog import FUNCTIONS, PROFILES, QUEUES
+
+    doc = (await client.get("/schema/openapi.json", headers=admin)).json()
+    jobs = doc["paths"]["/api/v1/jobs"]["get"]
+    for code in ("400", "401", "403", "404", "409"):
+        assert code in jobs["responses"], code
+    params = {p["name"]: p["schema"] for p in jobs["parameters"]}
+
+    def enum_of(schema: dict[str, Any]) -> set[str]:
+        options = schema.get("oneOf") or schema.get("anyOf") or [schema]
+        resolved = [doc["components"]["schemas"][o["$ref"].rsplit("/", 1)[1]] if "$ref" in o else o
+                    for o in options]
+        return {v for option in resolved for v in option.get("enum", [])}
+
+    assert enum_of(params["queue"]) == set(QUEUES)
+    assert enum_of(params["function"]) == set(FUNCTIONS)
+    assert enum_of(params["status"]) == {s.value for s in RunStatus}
+    schemas = doc["components"]["schemas"]
+    profile_fields = [s["properties"]["profile"] for s in schemas.values() if "profile" in s.get("properties", {})]
+    assert profile_fields
+    assert all(enum_of(p) == set(PROFILES) for p in profile_fields)
+    for path, item in doc["paths"].items():
+        for operation in item.values():
+            if isinstance(operation, dict) and "responses" in operation and not path.startswith("/health/"):
+                assert {"401", "403", "404", "409"} <= set(operation["responses"]), path
