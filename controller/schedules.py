@@ -24,8 +24,10 @@ from core.db.models.base import utcnow
 from core.db.models.ledger import WorkerJobRun
 from core.db.models.scheduling import JobConfig, JobRun
 from core.errors import CatalogError
+from core.ledger.arguments import open_kwargs
 from core.queues.catalog import function
 from core.queues.enqueue import Enqueuer, EnqueueRequest
+from core.secrets import SecretBox
 
 __all__ = ["ScheduleRunner", "next_run_after"]
 
@@ -53,9 +55,10 @@ class _Firing:
 class ScheduleRunner:
     """One ``tick`` fires every due schedule once."""
 
-    def __init__(self, sessions: sessionmaker[Session], enqueuer: Enqueuer) -> None:
+    def __init__(self, sessions: sessionmaker[Session], enqueuer: Enqueuer, box: SecretBox | None = None) -> None:
         self._sessions = sessions
         self._enqueuer = enqueuer
+        self._box = box  # opens job_config.args_sealed (the real arguments of schedules with secrets)
 
     async def tick(self, now: datetime | None = None) -> int:
         """Returns how many schedules were fired (a job enqueued and a job_run recorded)."""
@@ -77,7 +80,8 @@ class ScheduleRunner:
 
     def _claim(self, session: Session, now: datetime) -> list[Any]:
         """Due rows (and rows never planned); on PostgreSQL locked until this tick commits."""
-        stmt = (select(JobConfig.id, JobConfig.function, JobConfig.args, JobConfig.tenant_id, JobConfig.cron,
+        stmt = (select(JobConfig.id, JobConfig.function, JobConfig.args, JobConfig.args_sealed, JobConfig.tenant_id,
+                       JobConfig.cron,
                        JobConfig.interval_seconds, JobConfig.next_run_at)
                 .where(JobConfig.enabled.is_(True))
                 .where((JobConfig.next_run_at <= now) | JobConfig.next_run_at.is_(None))
@@ -86,8 +90,7 @@ class ScheduleRunner:
             stmt = stmt.with_for_update(skip_locked=True, of=JobConfig)
         return list(session.execute(stmt).all())
 
-    @staticmethod
-    def _firing(row: Any) -> _Firing:
+    def _firing(self, row: Any) -> _Firing:
         if row.next_run_at is None:
             return _Firing(row.id, row.next_run_at, None)
         try:
@@ -95,8 +98,14 @@ class ScheduleRunner:
         except CatalogError:
             log.error("schedule %s names %r, which is not a catalogued function; skipped", row.id, row.function)
             return _Firing(row.id, row.next_run_at, None)
+        kwargs: dict[str, Any] | None = dict(row.args or {})
+        if row.args_sealed is not None:
+            kwargs = open_kwargs(row.args, row.args_sealed, self._box) if self._box is not None else None
+        if kwargs is None:
+            log.error("schedule %s: its sealed arguments cannot be opened (secret key changed?); skipped", row.id)
+            return _Firing(row.id, row.next_run_at, None)
         slot = int(row.next_run_at.timestamp())
-        request = EnqueueRequest(spec, dict(row.args or {}), tenant_id=row.tenant_id,
+        request = EnqueueRequest(spec, kwargs, tenant_id=row.tenant_id,
                                  dedup_key=f"schedule:{row.id}", job_id=f"schedule:{row.id}:{slot}")
         return _Firing(row.id, row.next_run_at, request)
 

@@ -29,7 +29,7 @@ class SchedulesController(Controller):
     @post("/", guards=[require_admin], status_code=HTTP_201_CREATED, summary="Create a schedule")
     async def create(self, ctx: Ctx, request: Request[Principal, Any, Any], data: JSONBody[ScheduleCreate]
                      ) -> dict[str, Any]:
-        return await ctx.write(lambda s: create_schedule(s, request.user, data))
+        return await ctx.write(lambda s: create_schedule(s, request.user, data, ctx.secrets))
 
     @post("/{schedule_id:int}/pause", guards=[require_admin], status_code=HTTP_200_OK, summary="Pause")
     async def pause(self, ctx: Ctx, request: Request[Principal, Any, Any], schedule_id: ScheduleId

@@ -19,7 +19,10 @@ from admin_api.schedules.schemas import ScheduleCreate
 from core.db.models.base import utcnow
 from core.db.models.ledger import WorkerJobRun
 from core.db.models.scheduling import JobConfig, JobRun
+from core.ledger.arguments import open_kwargs, seal_kwargs
+from core.ledger.redaction import redact
 from core.queues.catalog import function
+from core.secrets import SecretBox
 
 __all__ = ["create_schedule", "list_schedules", "next_run", "run_now", "set_enabled"]
 
@@ -34,7 +37,8 @@ def view(c: JobConfig) -> dict[str, Any]:
     def iso(v: datetime | None) -> str | None:
         return v.isoformat() if v else None
 
-    return {"id": c.id, "name": c.name, "function": c.function, "args": c.args, "tenant_id": c.tenant_id,
+    # redacted (secret-named values, URL paths): rows stored before sealing may still hold plain args
+    return {"id": c.id, "name": c.name, "function": c.function, "args": redact(c.args or {}), "tenant_id": c.tenant_id,
             "cron": c.cron, "interval_seconds": c.interval_seconds, "enabled": c.enabled,
             "next_run_at": iso(c.next_run_at), "last_run_at": iso(c.last_run_at)}
 
@@ -65,9 +69,11 @@ def _check(session: Session, body: ScheduleCreate) -> None:
             raise BadInput("cron", f"{body.cron!r} never fires") from None
 
 
-def create_schedule(session: Session, who: Principal, body: ScheduleCreate) -> dict[str, Any]:
+def create_schedule(session: Session, who: Principal, body: ScheduleCreate, box: SecretBox) -> dict[str, Any]:
     _check(session, body)
-    config = JobConfig(name=body.name, function=body.function, args=body.args, tenant_id=body.tenant_id,
+    shown, sealed = seal_kwargs(body.args, box)  # like the ledger: redacted copy + the real args encrypted
+    config = JobConfig(name=body.name, function=body.function, args=shown, args_sealed=sealed,
+                       tenant_id=body.tenant_id,
                        cron=body.cron, interval_seconds=body.interval_seconds, enabled=body.enabled,
                        next_run_at=next_run(body.cron, body.interval_seconds, utcnow()))
     session.add(config)
@@ -91,8 +97,10 @@ def set_enabled(session: Session, who: Principal, config_id: int, enabled: bool)
 
 async def run_now(ctx: ApiContext, who: Principal, config_id: int) -> dict[str, Any]:
     config = await ctx.read(lambda s: load(s, config_id))
-    job_id = await ctx.resources.enqueuer.enqueue(function(config.function), dict(config.args),
-                                                  tenant_id=config.tenant_id)
+    kwargs = open_kwargs(config.args, config.args_sealed, ctx.secrets)
+    if kwargs is None:
+        raise Conflict(f"the arguments of schedule {config_id} were sealed under another secret key; save it again")
+    job_id = await ctx.resources.enqueuer.enqueue(function(config.function), kwargs, tenant_id=config.tenant_id)
     if job_id is None:
         raise Conflict(f"schedule {config_id} could not be enqueued")
 
