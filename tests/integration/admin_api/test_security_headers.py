@@ -69,3 +69,41 @@ async def test_swagger_ui_can_be_switched_off(settings: Any, admin_token: str) -
         assert (await client.get("/schema/swagger", headers=headers)).status_code == 404
         assert (await client.get("/schema/openapi.json", headers=headers)).status_code == 200
         assert (await client.get("/static/swagger/swagger-ui-bundle.js")).status_code == 404
+
+
+async def test_auth_exemptions_are_exact_routes_not_prefixes(settings: Any, admin_token: str) -> None:
+    """A future route that merely starts like a public one (``/login…``, ``/jobs…``, ``/health/…``,
+    ``/static…``) is authenticated like every other route."""
+    from litestar import get
+
+    from admin_api import create_app
+    from admin_api.auth.exemptions import PUBLIC_PATHS, console_page_paths, mark_exemptions
+    from admin_api.area_routes import route_handlers
+
+    @get("/login-as", include_in_schema=False)
+    async def login_as() -> dict[str, str]:
+        return {"who": "anyone"}
+
+    @get("/jobsexport", include_in_schema=False)
+    async def jobs_export() -> dict[str, str]:
+        return {"rows": "all"}
+
+    @get("/health/secrets", include_in_schema=False)
+    async def health_secrets() -> dict[str, str]:
+        return {"secret": "x"}
+
+    @get("/staticky", include_in_schema=False)
+    async def staticky() -> dict[str, str]:
+        return {"x": "y"}
+
+    app = create_app(settings, pool_size=2)
+    for handler in (login_as, jobs_export, health_secrets, staticky):
+        app.register(handler)
+    async with AsyncTestClient(app=app) as client:
+        for path in ("/login-as", "/jobsexport", "/health/secrets", "/staticky"):
+            assert (await client.get(path)).status_code == 401, path
+            assert (await client.get(path, headers={"Authorization": f"Bearer {admin_token}"})).status_code == 200
+        assert (await client.get("/health/live")).status_code == 200
+        assert (await client.get("/login")).status_code == 200
+    marked = set(mark_exemptions(route_handlers()))
+    assert marked == PUBLIC_PATHS | console_page_paths()
