@@ -77,8 +77,8 @@ async def test_auth_exemptions_are_exact_routes_not_prefixes(settings: Any, admi
     from litestar import get
 
     from admin_api import create_app
-    from admin_api.auth.exemptions import PUBLIC_PATHS, console_page_paths, mark_exemptions
     from admin_api.area_routes import route_handlers
+    from admin_api.auth.exemptions import PUBLIC_PATHS, console_page_paths, mark_exemptions
 
     @get("/login-as", include_in_schema=False)
     async def login_as() -> dict[str, str]:
