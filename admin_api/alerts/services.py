@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api.alerts.schemas import AlertDetail, AlertSample, AlertView, SampleError
@@ -34,8 +34,8 @@ def _view(alert: Alert, rule_name: str) -> AlertView:
         resolved_at=alert.resolved_at, acknowledged_at=alert.acknowledged_at, acknowledged_by=alert.acknowledged_by)
 
 
-def _filtered(stmt: Select[Any], status: str | None, tenant_id: int | None,
-              rule_id: int | None) -> Select[Any]:
+def _filtered(stmt: Any, status: str | None, tenant_id: int | None,
+              rule_id: int | None) -> Any:
     if status == "open":
         stmt = stmt.where(Alert.status == "open", Alert.acknowledged_at.is_(None))
     elif status == "acknowledged":
