@@ -15,6 +15,7 @@ from admin_api.jobs.routes import CatalogController, JobsController
 from admin_api.metrics.routes import MetricsController, prometheus_metrics
 from admin_api.redis_metrics.routes import redis_metrics
 from admin_api.schedules.routes import SchedulesController
+from admin_api.seed_names.routes import seed_redirects
 from admin_api.settings.routes import MetricSettingsController, SettingsController, TenantSettingsController
 from admin_api.tenants.routes import TenantsController
 from admin_api.tuning.routes import TuningController
@@ -30,5 +31,5 @@ def route_handlers() -> list[Any]:
         TenantsController, SchedulesController, AuditController,
         AlertRulesController, AlertsController, SettingsController, TenantSettingsController,
         MetricSettingsController,
-        *console_handlers(),
+        *console_handlers(), *seed_redirects(),
     ]

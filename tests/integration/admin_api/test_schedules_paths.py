@@ -90,3 +90,14 @@ async def test_change_timing_is_validated_and_audited(client: AsyncTestClient[An
             ).status_code == 404
     with db() as session:
         assert "schedule.update" in session.scalars(select(AuditLog.action)).all()
+
+
+async def test_seed_console_addresses_redirect_to_our_pages(client: AsyncTestClient[Any]) -> None:
+    for old, new in (("/superadmin/jobs", "/jobs"), ("/superadmin/metrics", "/platform"),
+                     ("/superadmin/redis-metrics", "/redis"), ("/superadmin/worker-tuning", "/tuning")):
+        response = await client.get(old, follow_redirects=False)  # no token: the page itself signs in
+        assert response.status_code == 308, (old, response.status_code)
+        assert response.headers["location"] == new
+    kept = await client.get("/superadmin/jobs?status=failed", follow_redirects=False)
+    assert kept.headers["location"] == "/jobs?status=failed"
+    assert (await client.get("/superadmin/other", follow_redirects=False)).status_code in (401, 404)
