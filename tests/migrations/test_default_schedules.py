@@ -31,7 +31,11 @@ def test_defaults_are_created_once_and_keep_operator_changes(tmp_path: Path) -> 
             rules = list(session.scalars(select(AlertRule)))
         assert {n: (c.function, c.interval_seconds, c.per_tenant, c.enabled) for n, c in rows.items()} == {
             d.name: (d.function, d.interval_seconds, d.per_tenant, True) for d in DEFAULT_SCHEDULES}
-        assert all(c.next_run_at is not None for c in rows.values())  # due at once: the first tick fires them
+        first = {d.name: d.first_after_s for d in DEFAULT_SCHEDULES}
+        base = rows["default.periodic_jobs"].next_run_at
+        assert base is not None
+        assert {n: round((c.next_run_at - base).total_seconds()) for n, c in rows.items()  # type: ignore[operator]
+                } == first
         assert len(rules) == 1
         assert (rules[0].name, rules[0].condition, rules[0].statuses, rules[0].window_minutes, rules[0].threshold,
                 rules[0].channels) == (DEFAULT_RULE["name"], "failed_messages", ["FAILED", "ESCALATED"], 15, 1, [])
