@@ -65,8 +65,8 @@ def _last_runs(session: Session, ids: list[int]) -> tuple[dict[int, LastRun], di
 
 
 def _args_for(args: dict[str, Any], who: Principal | None) -> dict[str, Any]:
-    """Report targets (webhook URLs, e-mail addresses) are shown whole to admins only."""
-    if who is None or who.is_admin or not isinstance(args.get("target"), str):
+    """Report targets (webhook URLs, e-mail addresses) are shown whole to admins only (no caller: redacted)."""
+    if (who is not None and who.is_admin) or not isinstance(args.get("target"), str):
         return args
     return args | {"target": redact_target(args["target"])}
 
@@ -80,9 +80,9 @@ def view(c: JobConfig, last: LastRun | None = None, success: datetime | None = N
                         last_success_at=success)
 
 
-def _full_view(session: Session, config: JobConfig) -> ScheduleView:
+def _full_view(session: Session, config: JobConfig, who: Principal) -> ScheduleView:
     last, success = _last_runs(session, [config.id])
-    return view(config, last.get(config.id), success.get(config.id))
+    return view(config, last.get(config.id), success.get(config.id), who)
 
 
 def list_schedules(session: Session, who: Principal | None = None) -> list[ScheduleView]:
@@ -127,7 +127,7 @@ def create_schedule(session: Session, who: Principal, body: ScheduleCreate) -> S
     audit(session, who, "schedule.create", f"schedule:{config.id}",
           {"name": body.name, "function": body.function, "cron": body.cron, "interval_seconds": body.interval_seconds,
            "per_tenant": body.per_tenant})
-    return view(config)
+    return view(config, who=who)
 
 
 def update_schedule(session: Session, who: Principal, config_id: int, body: ScheduleUpdate) -> ScheduleView:
@@ -146,7 +146,7 @@ def update_schedule(session: Session, who: Principal, config_id: int, body: Sche
         raise BadInput("cron", "nothing to change: give cron, interval_seconds or args")
     session.flush()
     audit(session, who, "schedule.update", f"schedule:{config.id}", changes)
-    return _full_view(session, config)
+    return _full_view(session, config, who)
 
 
 def set_enabled(session: Session, who: Principal, config_id: int, enabled: bool) -> ScheduleView:
@@ -155,7 +155,7 @@ def set_enabled(session: Session, who: Principal, config_id: int, enabled: bool)
     if enabled:
         config.next_run_at = next_run(config.cron, config.interval_seconds, utcnow())
     audit(session, who, "schedule.resume" if enabled else "schedule.pause", f"schedule:{config.id}", {})
-    return _full_view(session, config)
+    return _full_view(session, config, who)
 
 
 def _requests(session: Session, config: JobConfig, now: datetime) -> list[EnqueueRequest]:
