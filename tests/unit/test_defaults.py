@@ -49,3 +49,11 @@ def test_seed_function_names_resolve_to_catalogued_functions() -> None:
         assert old not in FUNCTIONS
         assert current_function_name(old) == new
     assert current_function_name("noop") == "noop"
+
+
+def test_cold_backfill_depth_is_registered_with_the_readers_default() -> None:
+    from core.config_keys import config_key
+    from functions.ingestion.cold import DAYS_KEY, DEFAULT_DAYS, MAX_DAYS
+
+    key = config_key(DAYS_KEY)
+    assert (key.default, key.maximum) == (DEFAULT_DAYS, MAX_DAYS)
