@@ -25,7 +25,6 @@ from controller.schedules import ScheduleRunner
 from controller.supervisor import LoopSpec, Supervisor
 from core.errors import IntegraMonError
 from core.resources import Resources
-from core.secrets import SecretBox
 
 __all__ = ["Controller", "LeaseHeld", "LoopIntervals"]
 
@@ -70,7 +69,7 @@ class Controller:
         sessions, redis, enqueuer = resources.sessions, resources.redis, resources.enqueuer
         self.health = WorkerHealthWatch(sessions, redis)
         self.reconciler = Reconciler(sessions, redis, settings.stale_queue_minutes)
-        self.schedules = ScheduleRunner(sessions, enqueuer, SecretBox(settings))
+        self.schedules = ScheduleRunner(sessions, enqueuer)
         self.dispatcher = PollDispatcher(sessions, redis, enqueuer)
         self.metrics = MetricDispatcher(sessions, enqueuer)
         self.sampler = QueueSampler(settings, sessions, redis)

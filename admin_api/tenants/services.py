@@ -14,6 +14,7 @@ from admin_api.context import Principal
 from admin_api.errors import BadInput, Conflict, NotFound
 from admin_api.tenants.schemas import TenantCreate, TenantUpdate
 from core.db.models.tenants import Tenant
+from core.defaults import add_default_rule
 from core.secrets import SecretBox
 from core.urls import UrlRejected, mask_url, require_secure_endpoint, url_host
 
@@ -74,6 +75,8 @@ def create_tenant(session: Session, who: Principal, box: SecretBox, body: Tenant
     details = {k: v for k, v in fields.items() if k not in _ENDPOINTS}
     details.update({f"{k}_host": url_host(fields.get(k)) for k in _ENDPOINTS})
     audit(session, who, "tenant.create", f"tenant:{tenant.id}", details)
+    rule = add_default_rule(session, tenant.id)  # watched from its first minute; the operator may change it
+    audit(session, who, "alert_rule.create", f"alert_rule:{rule.id}", {"default": True, "tenant_id": tenant.id})
     return public_view(tenant)
 
 

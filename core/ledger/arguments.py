@@ -7,11 +7,10 @@ from typing import Any
 
 from core.db.models.ledger import WorkerJobRun
 from core.errors import ConfigError
-from core.ledger.redaction import redact
-from core.queues.serialization import PayloadError, seal_arguments, unseal_arguments
+from core.queues.serialization import PayloadError, unseal_arguments
 from core.secrets import SecretBox
 
-__all__ = ["ledger_kwargs", "open_kwargs", "seal_kwargs"]
+__all__ = ["ledger_kwargs"]
 
 
 def ledger_kwargs(run: WorkerJobRun, box: SecretBox) -> dict[str, Any] | None:
@@ -26,21 +25,3 @@ def ledger_kwargs(run: WorkerJobRun, box: SecretBox) -> dict[str, Any] | None:
     except (ConfigError, PayloadError):
         return None
 
-
-def seal_kwargs(kwargs: dict[str, Any], box: SecretBox) -> tuple[Any, str | None]:
-    """What a stored argument set keeps (schedules use it like the ledger): the redacted copy anyone
-    may see, and the real arguments encrypted -- None when the redacted copy is already exact."""
-    redacted = redact(kwargs)
-    if redacted == kwargs:
-        return redacted, None
-    return redacted, box.encrypt_bytes(seal_arguments(kwargs))
-
-
-def open_kwargs(redacted: Any, sealed: str | None, box: SecretBox) -> dict[str, Any] | None:
-    """The real arguments of :func:`seal_kwargs`' output; None when the seal cannot be opened."""
-    if sealed is None:
-        return dict(redacted or {})
-    try:
-        return unseal_arguments(box.decrypt_bytes(sealed))
-    except (ConfigError, PayloadError):
-        return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.models.base import Base, BigId, JsonType, UtcDateTime, utcnow
@@ -21,12 +21,14 @@ class JobConfig(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
     function: Mapped[str] = mapped_column(String(128))
-    args: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)  # redacted (core.ledger.redaction)
-    args_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)  # the real args, encrypted, if they differ
+    args: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), nullable=True)
     cron: Mapped[str | None] = mapped_column(String(128), nullable=True)
     interval_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # One row, one job per active tenant per firing (``tenant_id`` passed to the function): a tenant added
+    # later is covered from its first firing, with no per-tenant row to keep in sync.
+    per_tenant: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
