@@ -34,7 +34,8 @@ class InputError(IntegraMonError, ValueError):
     """Bad hand-made input; ``field`` names the culprit (API: 400 with ``field``; CLI: one line)."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+        # CLI options read as a sentence ("--args is not valid JSON"), API fields as "kwargs: ..."
+        super().__init__(f"{field} {message}" if field.startswith("--") else f"{field}: {message}")
         self.field = field
         self.message = message
 
@@ -64,9 +65,9 @@ def parse_arguments(field: str, raw: str) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise InputError(field, f"not valid JSON: {exc.msg} at position {exc.pos}") from None
+        raise InputError(field, f"is not valid JSON: {exc.msg} at position {exc.pos}") from None
     except RecursionError:
-        raise InputError(field, "nested too deeply") from None
+        raise InputError(field, "is nested too deeply") from None
     check_arguments(field, value)
     return dict(value)
 

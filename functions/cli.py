@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from core.errors import ConfigError
-from core.job_input import MAX_ENQUEUE_COUNT, check_function, check_tenant, parse_arguments
+from core.job_input import MAX_ENQUEUE_COUNT, check_tenant, parse_arguments
 from core.queues.catalog import function, group
 from core.queues.enqueue import EnqueueRequest
 from core.resources import open_resources
@@ -41,8 +41,7 @@ def register(subparsers: Any) -> None:
 
 def _enqueue(args: argparse.Namespace, settings: Settings) -> int:
     # the API's rules (core.job_input): bad input is one line on stderr, never a traceback
-    check_function("function", args.function)
-    spec = function(args.function)
+    spec = function(args.function)  # CatalogError: "unknown function ...; see `integramon catalog`"
     kwargs = parse_arguments("--args", args.args)
     if not 1 <= args.count <= MAX_ENQUEUE_COUNT:
         raise ConfigError(f"--count must be between 1 and {MAX_ENQUEUE_COUNT}")

@@ -30,7 +30,7 @@ def _enqueue(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]
     (["noop", "--args", '{"_private": 1}'], "identifiers"),
     (["noop", "--args", json.dumps({"x": "y" * 70_000})], "larger than"),
     (["noop", "--args", "[1]"], "JSON object"),
-    (["noop", "--args", "{"], "not valid JSON"),
+    (["noop", "--args", "{"], "is not valid JSON"),
     (["noop", "--tenant", "424242"], "no tenant"),
     (["noop", "--tenant", str(2**70)], "no tenant"),
     (["noop", "--count", "0"], "--count"),
