@@ -75,6 +75,8 @@ class Settings:
     db_app_role: str = ""
     db_app_password: str = field(default="", repr=False)
     cloudwatch_ready_metric: str = "ReadyJobs"
+    scale_in_protection_minutes: int = 60
+    scale_in_idle_seconds: float = 30.0
 
     @property
     def resolved_database_url(self) -> str:
