@@ -1,0 +1,44 @@
+variable "instance_class" {
+  description = "RDS instance class; its memory gives the default max_connections."
+  type        = string
+}
+
+variable "max_connections" {
+  description = "max_connections of the database when it is not the RDS default for the class (a custom parameter group or an unlisted class); null derives it."
+  type        = number
+  default     = null
+}
+
+variable "worker_groups" {
+  description = "Per worker group: tasks at most (max_count) and each task's pool size and overflow."
+  type = map(object({
+    max_count    = number
+    pool_size    = number
+    max_overflow = number
+  }))
+}
+
+variable "api" {
+  description = "Admin API tasks and their connections: SQLAlchemy pool size and overflow, plus extra (the jobs list's own pool)."
+  type = object({
+    count        = number
+    pool_size    = number
+    max_overflow = number
+    extra        = number
+  })
+}
+
+variable "controller" {
+  description = "Controller tasks (leader and standbys all connect) and their pool size and overflow."
+  type = object({
+    count        = number
+    pool_size    = number
+    max_overflow = number
+  })
+}
+
+variable "reserved" {
+  description = "Connections kept free: RDS superuser slots (3), the migrate task (2) and an operator's psql or monitoring."
+  type        = number
+  default     = 10
+}
