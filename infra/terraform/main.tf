@@ -15,8 +15,6 @@ locals {
   api_port    = 8000
   alb_subnets = var.alb_internal ? var.private_subnet_ids : var.public_subnet_ids
   image       = coalesce(var.image, "${aws_ecr_repository.this.repository_url}:${var.image_tag}")
-  # the admin API's jobs list keeps its own small psycopg pool besides the SQLAlchemy one
-  api_pages_pool_connections = 4
 
   # Settings every task shares; the database URL names the role but carries no password (it comes
   # from a secret as INTEGRAMON_DATABASE_PASSWORD).
@@ -52,12 +50,6 @@ locals {
     INTEGRAMON_DATABASE_PASSWORD = "${module.postgres.master_user_secret_arn}:password::"
     INTEGRAMON_DB_APP_PASSWORD   = "${aws_secretsmanager_secret.db_app.arn}:password::"
   })
-
-  # Pool sizes per role (INTEGRAMON_DB_POOL_SIZE / _MAX_OVERFLOW); the budget below adds them up.
-  worker_pools = { for group, cfg in var.worker_groups : group => {
-    size     = coalesce(cfg.db_pool_size, cfg.concurrency + 1)
-    overflow = cfg.db_max_overflow
-  } }
 
   # Arguments every ECS service shares.
   service_defaults = {
@@ -342,16 +334,11 @@ module "db_budget" {
 
   instance_class  = var.db_instance_class
   max_connections = var.db_max_connections
-  worker_groups = { for group, cfg in var.worker_groups : group => {
-    max_count    = cfg.max_count
-    pool_size    = local.worker_pools[group].size
-    max_overflow = local.worker_pools[group].overflow
-  } }
+  worker_groups   = var.worker_groups
   api = {
     count        = var.api_count
     pool_size    = var.api_db_pool_size
     max_overflow = var.api_db_max_overflow
-    extra        = local.api_pages_pool_connections
   }
   controller = {
     count        = var.controller_count
@@ -500,8 +487,8 @@ module "worker" {
   stop_timeout         = var.worker_stop_timeout
   health_check_command = ["CMD", "integramon", "worker-health", "--group", each.key]
   environment = merge(local.environment, {
-    INTEGRAMON_DB_POOL_SIZE    = tostring(local.worker_pools[each.key].size)
-    INTEGRAMON_DB_MAX_OVERFLOW = tostring(local.worker_pools[each.key].overflow)
+    INTEGRAMON_DB_POOL_SIZE    = tostring(module.db_budget.worker_pools[each.key].size)
+    INTEGRAMON_DB_MAX_OVERFLOW = tostring(module.db_budget.worker_pools[each.key].overflow)
   })
   secrets               = local.secrets
   task_role_policy_json = data.aws_iam_policy_document.worker[each.key].json

@@ -23,3 +23,8 @@ output "by_role" {
   value = merge({ for group, count in local.worker_connections : "worker-${group}" => count },
   { api = local.api_connections, controller = local.controller_connections, reserved = var.reserved })
 }
+
+output "worker_pools" {
+  description = "Pool size and overflow per worker group (INTEGRAMON_DB_POOL_SIZE / INTEGRAMON_DB_MAX_OVERFLOW of its tasks)."
+  value       = local.worker_pools
+}

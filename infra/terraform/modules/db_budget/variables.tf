@@ -10,21 +10,22 @@ variable "max_connections" {
 }
 
 variable "worker_groups" {
-  description = "Per worker group: tasks at most (max_count) and each task's pool size and overflow."
+  description = "Per worker group: concurrency, tasks at most (max_count) and optionally each task's pool size (default concurrency + 1) and overflow (default 1)."
   type = map(object({
-    max_count    = number
-    pool_size    = number
-    max_overflow = number
+    concurrency     = number
+    max_count       = number
+    db_pool_size    = optional(number)
+    db_max_overflow = optional(number, 1)
   }))
 }
 
 variable "api" {
-  description = "Admin API tasks and their connections: SQLAlchemy pool size and overflow, plus extra (the jobs list's own pool)."
+  description = "Admin API tasks and their connections: SQLAlchemy pool size and overflow, plus extra (the jobs list's own psycopg pool, 4)."
   type = object({
     count        = number
     pool_size    = number
     max_overflow = number
-    extra        = number
+    extra        = optional(number, 4)
   })
 }
 
