@@ -242,7 +242,7 @@ variable "ready_jobs_metric_name" {
 variable "db_instance_class" {
   description = "RDS PostgreSQL instance class; its max_connections must hold the worst case of every pool (docs/sizing.md)."
   type        = string
-  default     = "db.t4g.medium"
+  default     = "db.t4g.small"
 }
 
 variable "db_max_connections" {

@@ -54,7 +54,8 @@ def test_compose_file_is_valid_and_needs_the_secret_key(compose_project: Path) -
     assert rc != 0, "INTEGRAMON_SECRET_KEY must be required: containers would each make their own key"
     assert "INTEGRAMON_SECRET_KEY" in err
     rc, _, err = compose_config(compose_project, env={"INTEGRAMON_SECRET_KEY": TEST_SECRET_KEY})
-    assert rc != 0 and "REDIS_PASSWORD" in err, "Redis must not run without a password"
+    assert rc != 0, "Redis must not run without a password"
+    assert "REDIS_PASSWORD" in err
     rc, out, err = compose_config(compose_project, env={"INTEGRAMON_SECRET_KEY": TEST_SECRET_KEY,
                                                         "REDIS_PASSWORD": TEST_REDIS_PASSWORD})
     assert rc == 0, err

@@ -93,7 +93,8 @@ def test_writable_paths_are_volumes_owned_by_the_runtime_user() -> None:
     steps = instructions()
     runtime = steps[[i for i, (k, _) in enumerate(steps) if k == "FROM"][1]:]
     volumes = [json.loads(args) for keyword, args in runtime if keyword == "VOLUME"]
-    assert volumes and set(volumes[-1]) >= {"/var/lib/integramon", "/tmp"}
+    assert volumes
+    assert set(volumes[-1]) >= {"/var/lib/integramon", "/tmp"}
     made = " ".join(args for keyword, args in runtime if keyword == "RUN")
     assert "chown integramon:integramon /var/lib/integramon" in made
     volume_at = next(i for i, (k, _) in enumerate(runtime) if k == "VOLUME")
@@ -109,4 +110,5 @@ def test_the_ca_bundle_the_database_url_names_is_copied_into_the_image() -> None
     path = next(v["ca_bundle_path"]["default"] for v in bundle if "ca_bundle_path" in v)
     assert path.startswith(target), f"sslrootcert {path} is not under {target}"
     readme = (REPO / "infra" / "image" / "certs" / "README.md").read_text()
-    assert Path(path).name in readme and "truststore.pki.rds.amazonaws.com" in readme
+    assert Path(path).name in readme
+    assert "truststore.pki.rds.amazonaws.com" in readme

@@ -38,7 +38,7 @@ def agent() -> Iterator[AgentStandIn]:
     state = AgentStandIn()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+        def do_PUT(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             if self.path != STATE_PATH:
                 self._answer(404, {"error": {"Code": "NotFound"}})

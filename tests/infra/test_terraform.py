@@ -147,7 +147,8 @@ def test_database_master_password_is_managed_by_rds_never_in_state() -> None:
     outputs = module_blocks(TERRAFORM_DIR / "modules" / "postgres", "output")
     for name in ("master_url", "app_url"):
         url = outputs[name]["value"]
-        assert "@" in url and ":${" not in url.split("@")[0], f"{name} must not carry a password"
+        assert "@" in url
+        assert ":${" not in url.split("@")[0], f"{name} must not carry a password"
         assert url.endswith("?${local.tls_query}")
     tls_query = load_hcl(TERRAFORM_DIR / "modules" / "postgres" / "main.tf")["locals"][0]["tls_query"]
     assert tls_query == "sslmode=verify-full&sslrootcert=${var.ca_bundle_path}"

@@ -72,7 +72,8 @@ def unresolved(folder: Path) -> list[str]:
     for label, body in calls.items():
         declared = module_blocks((folder / body["source"]).resolve(), "variable")
         passed = set(body) - MODULE_META_ARGS
-        problems += [f"module {label} passes {n}, which its module does not declare" for n in sorted(passed - set(declared))]
+        problems += [f"module {label} passes {n}, which its module does not declare"
+                     for n in sorted(passed - set(declared))]
         required = {n for n, v in declared.items() if "default" not in v}
         problems += [f"module {label} misses required input {n}" for n in sorted(required - passed)]
     return problems

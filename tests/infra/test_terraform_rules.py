@@ -26,7 +26,8 @@ def plan_variables(tmp_path: Path, source: Path, names: list[str], values: dict[
 def test_an_internet_facing_alb_needs_a_certificate(tmp_path: Path, source: Path, internal: str,
                                                      names: list[str]) -> None:
     rc, out = plan_variables(tmp_path, source, names, {internal: False})
-    assert rc != 0 and "needs certificate_arn" in out, out
+    assert rc != 0
+    assert "needs certificate_arn" in out, out
     for good in ({internal: False, "certificate_arn": "arn:aws:acm:eu-central-1:1:certificate/x"}, {internal: True}):
         rc, out = plan_variables(tmp_path, source, names, good)
         assert rc == 0, out
@@ -106,13 +107,15 @@ def test_a_plan_whose_worst_case_exceeds_max_connections_fails(tmp_path: Path) -
     groups = {"light": {"concurrency": 2, "max_count": 38, "db_pool_size": 10, "db_max_overflow": 10}}
     rc, out = plan_budget(tmp_path, {"worker_groups": groups, "db_instance_class": "db.t4g.small"})
     assert rc != 0
-    assert "PostgreSQL connection budget exceeded" in out and "db.t4g.small allows 202" in out, out
+    assert "PostgreSQL connection budget exceeded" in out, out
+    assert "db.t4g.small allows 202" in out, out
     rc, out = plan_budget(tmp_path, {"worker_groups": groups, "db_instance_class": "db.r6g.xlarge"})
     assert rc == 0, out
 
 
 def test_an_unknown_instance_class_needs_max_connections(tmp_path: Path) -> None:
     rc, out = plan_budget(tmp_path, {"db_instance_class": "db.x2g.large"})
-    assert rc != 0 and "set db_max_connections" in out, out
+    assert rc != 0
+    assert "set db_max_connections" in out, out
     rc, out = plan_budget(tmp_path, {"db_instance_class": "db.x2g.large", "db_max_connections": 3000})
     assert rc == 0, out
