@@ -23,7 +23,7 @@ from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from core.db.session import create_db_engine, normalise_url
 from core.errors import ConfigError, ServiceUnavailable
@@ -165,6 +165,9 @@ def require_current_schema(engine: Engine) -> None:
                 if inspect(conn).has_table("alembic_version") else frozenset()
     except OperationalError as exc:
         raise ServiceUnavailable(f"database not reachable: {exc.orig}") from exc
+    except ProgrammingError as exc:  # e.g. a role without rights on alembic_version
+        raise ConfigError(f"cannot read the schema version ({str(exc.orig).strip()}): grant the role "
+                          "access, e.g. by `integramon migrate` with INTEGRAMON_DB_APP_ROLE") from exc
     missing = missing_revisions(db_heads)
     if missing:
         state = ", ".join(sorted(db_heads)) or "empty"
