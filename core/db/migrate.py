@@ -104,10 +104,14 @@ def bootstrap_app_role(engine: Engine, role: AppRole) -> None:
     with engine.begin() as conn:
         quote = conn.dialect.identifier_preparer.quote
         name = quote(role.name)
-        secret = conn.execute(text("select quote_literal(:p)"), {"p": role.password}).scalar_one()
+        # hashed here (SCRAM, by libpq): the plain password never reaches the server or its logs
+        hashed = conn.connection.dbapi_connection.pgconn.encrypt_password(  # type: ignore[union-attr]
+            role.password.encode(), role.name.encode(), b"scram-sha-256").decode()
+        secret = conn.execute(text("select quote_literal(:p)"), {"p": hashed}).scalar_one()
         exists = conn.execute(text("select 1 from pg_roles where rolname = :n"), {"n": role.name}).first()
         verb = "ALTER" if exists else "CREATE"
-        conn.execute(text(f"{verb} ROLE {name} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {secret}"))
+        # exec_driver_sql: the SCRAM string holds ':' that text() would read as bind parameters
+        conn.exec_driver_sql(f"{verb} ROLE {name} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {secret}")
         database = quote(conn.execute(text("select current_database()")).scalar_one())
         owner = quote(conn.execute(text("select current_user")).scalar_one())
         for statement in (

@@ -74,7 +74,7 @@ class ScaleInProtection:
             self._changed.clear()
             try:
                 await self._reconcile()
-            except ProtectionError as exc:
+            except Exception as exc:  # ProtectionError, or anything unexpected: this loop must not die
                 if not self._failing:
                     log.error("ECS task scale-in protection cannot be set (retrying with backoff): %s", exc)
                     self._failing = True

@@ -115,7 +115,10 @@ def test_migrate_bootstraps_a_dml_only_application_role(fresh_db: str) -> None:
         with psycopg.connect(PG_ADMIN_DSN) as admin:
             flags = admin.execute("select rolsuper, rolcreatedb, rolcreaterole, rolcanlogin from pg_roles "
                                   "where rolname = %s", (role.name,)).fetchone()
+            stored = admin.execute("select rolpassword from pg_authid where rolname = %s", (role.name,)).fetchone()
         assert flags == (False, False, False, True)
+        assert stored is not None
+        assert stored[0].startswith("SCRAM-SHA-256$"), "the password must be set as a hash, never in clear"
     finally:
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
             conn.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname = %s "
