@@ -14,7 +14,7 @@ locals {
   bucket_name = coalesce(var.archive_bucket_name, "${var.name}-archive-${local.account_id}")
   api_port    = 8000
   alb_subnets = var.alb_internal ? var.private_subnet_ids : var.public_subnet_ids
-  image       = coalesce(var.image, "${aws_ecr_repository.this.repository_url}:${var.image_tag}")
+  image       = var.image != null ? var.image : "${aws_ecr_repository.this.repository_url}:${var.image_tag}"
 
   # Settings every task shares; the database URL names the role but carries no password (it comes
   # from a secret as INTEGRAMON_DATABASE_PASSWORD).
