@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from core.errors import CatalogError
+from core.queues.keys import queue_key
 from core.queues.retry import RetryPolicy
 
 __all__ = [
@@ -43,7 +44,7 @@ class QueueSpec:
 
     @property
     def redis_key(self) -> str:
-        return f"arq:queue:{self.name}"
+        return queue_key(self.name)
 
 
 @dataclass(frozen=True, slots=True)
