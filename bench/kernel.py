@@ -185,7 +185,8 @@ def measure_processes(url: str, processes: int, slots: int, jobs: int) -> dict[s
     for proc in procs:
         proc.join(30)
     client = redis_sync.Redis.from_url(url)
-    usec = _usec(client.info("commandstats"), {"evalsha"})
+    stats: dict[str, Any] = client.info("commandstats")  # type: ignore[assignment]
+    usec = _usec(stats, {"evalsha"})
     client.close()
     done = sum(r[1] for r in results)
     claims = sum(r[2] for r in results)
