@@ -7,7 +7,6 @@ per live worker host (from the heartbeats) and each sample records the host that
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 from pathlib import Path
@@ -18,6 +17,7 @@ import psutil
 from core.db.models.platform import HostMetricSample
 from core.queues.catalog import function
 from core.queues.keys import WORKERS_INDEX, worker_key
+from core.records.heartbeat import decode_heartbeat
 from functions.runner.context import JobContext
 
 __all__ = ["host_metrics_collect_task", "host_metrics_dispatch_task", "sample_host"]
@@ -55,14 +55,9 @@ async def host_metrics_collect_task(ctx: JobContext, host: str | None = None) ->
 
 async def _worker_hosts(ctx: JobContext) -> list[str]:
     redis = ctx.resources.redis
-    hosts: set[str] = set()
-    for worker_id in await redis.smembers(WORKERS_INDEX):
-        raw = await redis.get(worker_key(worker_id.decode() if isinstance(worker_id, bytes) else worker_id))
-        if raw:
-            host = json.loads(raw).get("host")
-            if host:
-                hosts.add(str(host))
-    return sorted(hosts)
+    ids = [m.decode() if isinstance(m, bytes) else str(m) for m in await redis.smembers(WORKERS_INDEX)]
+    raws = await redis.mget([worker_key(i) for i in ids]) if ids else []
+    return sorted({beat.host for raw in raws if (beat := decode_heartbeat(raw)) is not None and beat.host})
 
 
 async def host_metrics_dispatch_task(ctx: JobContext) -> dict[str, Any]:
