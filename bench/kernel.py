@@ -147,7 +147,7 @@ def _drain_process(url: str, slots: int, name: str, start_at: float, out: Any) -
         redis = Redis.from_url(url)
         claimer = JobClaimer(redis, [QUEUE], name, lease_ms=60_000)
         done = claims = 0
-        while time.time() < start_at:
+        while time.monotonic() < start_at:
             await asyncio.sleep(0.001)
         try:
             while True:
@@ -161,7 +161,7 @@ def _drain_process(url: str, slots: int, name: str, start_at: float, out: Any) -
             await redis.aclose()
 
     done, claims = asyncio.run(drain())
-    out.put((name, done, claims, time.time()))
+    out.put((name, done, claims, time.monotonic()))
 
 
 async def _fill_drain(url: str, jobs: int) -> None:
@@ -177,7 +177,7 @@ def measure_processes(url: str, processes: int, slots: int, jobs: int) -> dict[s
     asyncio.run(_fill_drain(url, jobs))
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()
-    start_at = time.time() + 0.5
+    start_at = time.monotonic() + 0.5  # CLOCK_MONOTONIC is one clock for every process of the host
     procs = [ctx.Process(target=_drain_process, args=(url, slots, f"p{i}", start_at, out)) for i in range(processes)]
     for proc in procs:
         proc.start()

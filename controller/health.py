@@ -23,7 +23,7 @@ from controller.sql import upsert
 from core.db.models.base import utcnow
 from core.db.models.controller import WorkerProcess
 from core.queues.keys import WORKERS_INDEX, worker_key
-from core.records.heartbeat import Heartbeat, decode_heartbeat
+from core.records.heartbeat import Heartbeat, WorkerStatus, decode_heartbeat
 
 __all__ = ["GONE_RETENTION", "HealthResult", "WorkerHealthWatch", "heartbeat_row"]
 
@@ -56,7 +56,7 @@ def heartbeat_row(record: Heartbeat | dict[str, Any]) -> dict[str, Any]:
         "running": list(beat.running),
         "started_at": _time(beat.started_at),
         "last_seen": _time(beat.last_seen) or utcnow(),
-        "status": "live",
+        "status": WorkerStatus.LIVE.value,
         "gone_at": None,
     }
 
@@ -102,12 +102,12 @@ class WorkerHealthWatch:
         with self._sessions() as session, session.begin():
             upsert(session, WorkerProcess, live_rows, ["worker_id"], _UPDATED)
             was_live = set(session.execute(select(WorkerProcess.worker_id)
-                                           .where(WorkerProcess.status == "live")).scalars())
+                                           .where(WorkerProcess.status == WorkerStatus.LIVE.value)).scalars())
             gone = sorted(was_live - live_ids)
             if gone:
                 session.execute(update(WorkerProcess).where(WorkerProcess.worker_id.in_(gone))
-                                .values(status="gone", gone_at=now, running=[]))
-            session.execute(delete(WorkerProcess).where(WorkerProcess.status == "gone",
+                                .values(status=WorkerStatus.GONE.value, gone_at=now, running=[]))
+            session.execute(delete(WorkerProcess).where(WorkerProcess.status == WorkerStatus.GONE.value,
                                                         WorkerProcess.gone_at < now - GONE_RETENTION))
         if gone:
             log.warning("workers gone (heartbeat expired): %s", ", ".join(gone))

@@ -32,7 +32,7 @@ from core.db.models.base import utcnow
 from core.db.models.controller import WorkerProcess
 from core.db.models.ledger import WorkerJobAttempt, WorkerJobRun
 from core.events.outbox import record_events
-from core.ledger.states import RunStatus
+from core.ledger.states import AttemptStatus, RunStatus
 from core.queues.keys import worker_key
 from core.queues.state import JobState, job_states
 
@@ -201,7 +201,7 @@ WITH changed AS (
     FROM changed AS c
 ), lost AS (
     UPDATE worker_job_attempt AS a
-    SET status = 'lost', finished_at = :now, error_type = 'WorkerLost',
+    SET status = :lost, finished_at = :now, error_type = 'WorkerLost',
         error_message = 'worker heartbeat gone while the attempt ran'
     FROM changed AS c
     WHERE :running AND a.arq_job_id = c.arq_job_id AND a.attempt = :attempt AND a.status = 'running'
@@ -215,7 +215,8 @@ def _pg_update_group(session: Session, ids: list[int], attempt: int, meta: dict[
     prev = str(meta["previous_status"])
     params = {"ids": ids, "prev": prev, "new": new, "attempt": attempt, "now": now, "meta": json.dumps(meta),
               "terminal": new == RunStatus.SKIPPED, "message": REASONS[str(meta["reason"])],
-              "running": prev == RunStatus.RUNNING, "wid": meta["worker_id"], "reason": meta["reason"]}
+              "running": prev == RunStatus.RUNNING, "wid": meta["worker_id"], "reason": meta["reason"],
+              "lost": AttemptStatus.LOST.value}
     return [int(rid) for rid in session.execute(_PG_RECOVER, params).scalars()]
 
 
@@ -237,8 +238,8 @@ def _close_attempts(session: Session, job_ids: list[str], attempt: int, now: dat
     if job_ids:
         session.execute(update(_ATTEMPT).where(
             _ATTEMPT.c.arq_job_id.in_(job_ids), _ATTEMPT.c.attempt == attempt,
-            _ATTEMPT.c.status == RunStatus.RUNNING.value,
-        ).values(status="lost", finished_at=now, error_type="WorkerLost",
+            _ATTEMPT.c.status == AttemptStatus.RUNNING.value,
+        ).values(status=AttemptStatus.LOST.value, finished_at=now, error_type="WorkerLost",
                  error_message="worker heartbeat gone while the attempt ran"))
 
 

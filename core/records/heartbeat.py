@@ -5,10 +5,18 @@ host-metrics dispatcher. One typed record, so writer and readers cannot drift ap
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 
 import msgspec
 
-__all__ = ["Heartbeat", "decode_heartbeat", "encode_heartbeat"]
+__all__ = ["Heartbeat", "WorkerStatus", "decode_heartbeat", "encode_heartbeat"]
+
+
+class WorkerStatus(StrEnum):
+    """A worker_process row: its heartbeat is live, or expired (gone)."""
+
+    LIVE = "live"
+    GONE = "gone"
 
 
 class Heartbeat(msgspec.Struct, kw_only=True):
