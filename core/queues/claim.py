@@ -100,7 +100,7 @@ class JobClaimer:
         now_ms = int(time.time() * 1000)
         raw: list[Any] = await self._reserve(
             keys=[queue_key(q) for q in names] + [running_key(q) for q in names],
-            args=[now_ms, now_ms + self._lease_ms, want, NEXT_DUE_SCAN])
+            args=[now_ms, now_ms + self._lease_ms, want, NEXT_DUE_SCAN, f"({now_ms - self._lease_ms}"])
         nxt = int(float(raw[0]))
         reserved = [(names[int(raw[i]) - 1], _text(raw[i + 1]), int(float(raw[i + 2]))) for i in range(1, len(raw), 3)]
         jobs = await self._take_leases(reserved, now_ms) if reserved else []

@@ -2,7 +2,8 @@
 --
 -- KEYS: the queues' sorted sets (arq:queue:<name>, in this claim's rotation order), then their
 --       running sets (integramon:running:<name>, same order).
--- ARGV: now (ms), lease deadline (ms), want, next_scan.
+-- ARGV: now (ms), lease deadline (ms), want, next_scan, stale cutoff ('(' .. ms: running-set entries
+--       whose deadline passed before it belong to dead workers' jobs, now due again, and are dropped).
 -- Returns {next_due, q1, id1, score1, q2, id2, score2, ...}; q is the 1-based queue position,
 -- score the job's score before the claim; next_due is the score of the earliest deferred job
 -- (-1 if none, or when every wanted job was found).
@@ -17,10 +18,15 @@ local now = tonumber(ARGV[1])
 local deadline = tonumber(ARGV[2])
 local want = tonumber(ARGV[3])
 local next_scan = tonumber(ARGV[4])
+local stale = ARGV[5]
 
 local buf, pos, exhausted = {}, {}, {}
 local active, taken = n, 0
 local out = {-1}
+
+for q = 1, n do
+  redis.call('ZREMRANGEBYSCORE', KEYS[n + q], '-inf', stale)
+end
 
 local function refill(q)
   local need = math.ceil((want - taken) / active)

@@ -6,7 +6,7 @@ import asyncio
 
 from redis.asyncio import Redis
 
-from core.queues.claim import JobClaimer
+from core.queues.claim import JobClaimer, RedisFinish
 from core.queues.keys import abort_key, in_progress_key, queue_key, retry_key, running_key
 from tests.integration.kernel.conftest import now_ms, put_jobs
 
@@ -129,3 +129,16 @@ async def test_a_job_cancelled_between_reserve_and_lease_is_not_taken(redis: Red
     assert await claimer._take_leases(reserved, now_ms()) == []
     assert await redis.get(in_progress_key(jid)) is None
     assert await redis.zscore(running_key("periodic_run"), jid) is None
+
+
+async def test_running_entries_of_dead_workers_are_dropped_after_a_lease(redis: Redis) -> None:
+    (jid,) = await put_jobs(redis, "periodic_run", 1)
+    await JobClaimer(redis, ["periodic_run"], "dead", lease_ms=200).claim(1)
+    await asyncio.sleep(0.25)
+    survivor = JobClaimer(redis, ["periodic_run"], "alive", lease_ms=200)
+    (again,), _ = await survivor.claim(1)  # due again by itself; its running entry is renewed
+    assert again.job_id == jid
+    await survivor.finish([RedisFinish(queue_key("periodic_run"), jid, terminal=True)])
+    await redis.zadd(running_key("periodic_run"), {"orphan": now_ms() - 1_000})  # a dead worker's leftover
+    await survivor.claim(1)
+    assert await redis.zcard(running_key("periodic_run")) == 0
