@@ -24,7 +24,9 @@ for j = 0, (#KEYS - 1) / 6 - 1 do
       redis.call('ZREM', queue_key, id)
       redis.call('ZREM', KEYS[1], id)
     else
-      redis.call('ZADD', queue_key, score, id)
+      if redis.call('EXISTS', KEYS[k + 4]) == 1 then  -- not when another worker finished it meanwhile
+        redis.call('ZADD', queue_key, score, id)
+      end
       redis.call('DEL', lease_key)
     end
     redis.call('ZREM', running_key, id)

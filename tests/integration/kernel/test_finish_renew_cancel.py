@@ -110,3 +110,14 @@ async def test_cancel_of_a_job_whose_worker_died_removes_it_everywhere(redis: Re
     assert await cancel_job(redis, "periodic_run", jid) == CancelOutcome.REMOVED
     assert await redis.zscore(Q, jid) is None
     assert await redis.zscore(RUNNING, jid) is None
+
+
+async def test_a_requeue_does_not_bring_back_a_job_finished_meanwhile(redis: Redis) -> None:
+    (jid,) = await put_jobs(redis, "periodic_run", 1)
+    slow = JobClaimer(redis, ["periodic_run"], "slow", lease_ms=5_000)
+    await slow.claim(1)
+    await redis.delete(in_progress_key(jid), job_key(jid))  # its lease lapsed, another worker ran it to the end
+    await redis.zrem(Q, jid)
+    await slow.finish([RedisFinish(Q, jid, terminal=False)])
+    assert await redis.zscore(Q, jid) is None
+    assert await redis.zscore(RUNNING, jid) is None
