@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 
+import pytest
 from redis.asyncio import Redis
 
+from bench.kernel import scratch_redis
 from core.queues.enqueue import serialize_job
 from core.queues.keys import job_key, queue_key
 
@@ -25,3 +28,13 @@ async def put_jobs(redis: Redis, queue: str, count: int, *, score: int | None = 
             pipe.zadd(queue_key(queue), {jid: base + i})
         await pipe.execute()
     return ids
+
+
+@pytest.fixture
+async def private_redis() -> AsyncIterator[Redis]:
+    """A throw-away redis-server of this test alone (server-wide statistics such as INFO commandstats
+    then count only the test's own commands)."""
+    with scratch_redis() as url:
+        client = Redis.from_url(url)
+        yield client
+        await client.aclose()
