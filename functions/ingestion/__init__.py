@@ -15,11 +15,12 @@ from functions.ingestion.headers import read_custom_headers
 from functions.ingestion.hot import read_message_logs
 from functions.ingestion.packages import deep_sync_iflow_artifacts, download_iflow, read_packages
 from functions.ingestion.payloads import get_payload_details, read_payloads
+from functions.ingestion.tenant_api import reports_cpi_calls
 from functions.registry import JobFunction
 
 __all__ = ["JOBS"]
 
-JOBS: dict[str, JobFunction] = {
+_JOBS: dict[str, JobFunction] = {
     "read_message_logs": read_message_logs,
     "read_message_logs_cold": read_message_logs_cold,
     "process_message_batch": process_message_batch,
@@ -35,3 +36,5 @@ JOBS: dict[str, JobFunction] = {
     "deep_sync_iflow_artifacts": deep_sync_iflow_artifacts,
     "download_iflow": download_iflow,
 }
+# Every ingestion job's result says what its CPI calls cost (requests, retries, time throttled).
+JOBS: dict[str, JobFunction] = {name: reports_cpi_calls(job) for name, job in _JOBS.items()}

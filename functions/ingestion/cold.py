@@ -110,7 +110,7 @@ async def read_message_logs_cold(ctx: JobContext, tenant_id: int, days: int | No
     windows = day_windows(position, floor)
     total = PumpStats()
     done = 0
-    async with tenant_client(ctx.settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         while done < len(windows) and time.monotonic() < deadline:
             chunk = windows[done:done + max(1, int(parallel))]
             results = await asyncio.gather(

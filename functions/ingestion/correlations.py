@@ -25,7 +25,7 @@ async def read_correlations(ctx: JobContext, tenant_id: int, correlation_ids: li
     sessions = ctx.resources.sessions
     received = changed = 0
     failures: list[CpiError] = []
-    async with tenant_client(ctx.settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         for cid in ids:
             try:
                 logs = await cpi.message_logs_by_correlation_id(cid)

@@ -75,7 +75,7 @@ async def _store_missing(ctx: JobContext, cpi: CpiClient, tenant_id: int, guids:
 async def _run(ctx: JobContext, tenant_id: int, hot: bool, message_guids: list[str] | None,
                limit: int) -> dict[str, object]:
     sessions = ctx.resources.sessions
-    async with tenant_client(ctx.settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         if message_guids:
             known = await asyncio.to_thread(statuses_of, sessions, tenant_id, message_guids)
             missing = [g for g in message_guids if g not in known]

@@ -73,7 +73,7 @@ async def read_custom_headers(ctx: JobContext, tenant_id: int, message_guids: li
     """Fetch and store custom headers of the given messages, or sweep the newest without them."""
     sessions = ctx.resources.sessions
     guids = list(message_guids) if message_guids else await asyncio.to_thread(_pending, sessions, tenant_id, limit)
-    async with tenant_client(ctx.settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         found, errors = await _fetch(cpi, guids)
     stored = await asyncio.to_thread(_save, sessions, tenant_id, found)
     if errors:

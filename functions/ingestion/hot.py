@@ -67,6 +67,6 @@ async def _read_range(settings: Settings, sessions: sessionmaker[Session], tenan
     async def report(stats: PumpStats) -> None:
         await ctx.progress(stats.received, None, f"{stats.pages} pages read")
 
-    async with tenant_client(settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         return await pump_pages(cpi.iter_message_logs(start, until),
                                 lambda logs: store_logs(sessions, tenant_id, logs, HOT), report)

@@ -89,7 +89,7 @@ def _save_content(sessions: sessionmaker[Session], tenant_id: int, packages: lis
 
 
 async def _sync(ctx: JobContext, tenant_id: int) -> SyncResult:
-    async with tenant_client(ctx.settings, ctx.resources.sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         packages, artifacts = await _fetch_content(cpi)
     return await asyncio.to_thread(_save_content, ctx.resources.sessions, tenant_id, packages, artifacts)
 
@@ -164,7 +164,7 @@ async def download_iflow(ctx: JobContext, tenant_id: int, artifact_id: str, forc
     if (not force and row.object_key and row.stored_version == row.version
             and await asyncio.to_thread(store.exists, row.object_key)):
         return {"artifact": artifact_id, "version": row.version, "downloaded": False}
-    async with tenant_client(ctx.settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         data = await cpi.download_artifact(artifact_id, "active")
     version = row.version or bundle_version(data) or "active"
     key = iflow_key(tenant_id, artifact_id, version)

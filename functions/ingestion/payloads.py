@@ -86,7 +86,7 @@ async def read_payloads(ctx: JobContext, tenant_id: int, limit: int = 500,
     """List message store entries of the next ``limit`` stored messages after the watermark."""
     sessions = ctx.resources.sessions
     messages = await asyncio.to_thread(_next_messages, sessions, tenant_id, lookback_s, limit)
-    async with tenant_client(ctx.settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         entries = await _entries(cpi, [g for g, _ in messages])
     position = messages[-1][1] if messages else None
     await asyncio.to_thread(_save_entries, sessions, tenant_id, entries, position)
@@ -117,7 +117,7 @@ async def get_payload_details(ctx: JobContext, tenant_id: int, message_guid: str
     store = open_store(ctx.settings)
     todo = await asyncio.to_thread(_undownloaded, sessions, tenant_id, message_guid, limit)
     stored = gone = 0
-    async with tenant_client(ctx.settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         for entry_id, guid in todo:
             try:
                 body = await cpi.message_store_payload(entry_id)
