@@ -6,6 +6,7 @@ from typing import Any
 
 from admin_api.audit.routes import AuditController
 from admin_api.auth.routes import whoami
+from admin_api.bottlenecks.routes import get_bottlenecks
 from admin_api.console.routes import console_handlers
 from admin_api.dead_letters.routes import DeadLettersController
 from admin_api.health.routes import live, ready
@@ -22,7 +23,7 @@ __all__ = ["route_handlers"]
 
 def route_handlers() -> list[Any]:
     return [
-        live, ready, whoami, prometheus_metrics, redis_metrics, list_workers,
+        live, ready, whoami, prometheus_metrics, redis_metrics, list_workers, get_bottlenecks,
         JobsController, CatalogController, DeadLettersController, MetricsController, TuningController,
         TenantsController, SchedulesController, AuditController,
         *console_handlers(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -32,7 +32,9 @@ class Resources:
     sessions: sessionmaker[Session]
     redis: Redis
     enqueuer: Enqueuer
-    _cpi: TenantClients | None = field(default=None, repr=False)
+    # typed loosely on purpose: the API's request signatures resolve this dataclass's annotations at run
+    # time, and naming TenantClients here would import httpx into every process
+    _cpi: object = field(default=None, repr=False)
 
     @property
     def cpi(self) -> TenantClients:
@@ -41,11 +43,11 @@ class Resources:
             from core.cpi.tenants import TenantClients  # here, not at the top: keeps httpx out of other processes
 
             self._cpi = TenantClients(SecretBox(self.settings), redis=self.redis, sessions=self.sessions)
-        return self._cpi
+        return cast("TenantClients", self._cpi)
 
     async def close_cpi(self) -> None:
         if self._cpi is not None:
-            await self._cpi.aclose()
+            await self.cpi.aclose()
             self._cpi = None
 
 
