@@ -2,9 +2,10 @@
 
 Pure rules over observed facts (queue depth, slot use, CPI answers, database and Redis pressure), so
 the API's Bottlenecks page, the controller's ``DesiredWorkers`` metric and the tuning advisor cannot
-disagree. The order matters: an idle group is idle; a limit outside the workers (CPI throttling, a
+disagree. The order matters: a limit outside the workers (CPI throttling, a
 write-bound database, a busy Redis) wins over "add workers", because more workers would only press
-harder on that limit; only then do saturated slots ask for more workers.
+harder on that limit; only then do saturated slots ask for more workers. CPI throttling is said even
+for a CPI group that is idle between polls: its next poll meets the same 429s.
 """
 
 from __future__ import annotations
@@ -119,12 +120,12 @@ def redis_limit(redis: RedisPressure | None) -> str | None:
 
 def judge(facts: GroupFacts, stores: StoreFacts) -> Verdict:
     """The one-line verdict for a group (see the module docstring for the order of the rules)."""
-    if facts.ready == 0 and facts.running == 0:
-        return Verdict(VerdictCode.IDLE, "idle")
     if facts.group in CPI_GROUPS and stores.throttled_tenants:
         worst = max(stores.throttled_tenants, key=lambda t: t.throttle_ratio)
         return Verdict(VerdictCode.CPI_THROTTLED, f"CPI throttling tenant {worst.name} ({worst.throttle_ratio:.0%} "
                                                   "of requests answered 429) → do not add workers")
+    if facts.ready == 0 and facts.running == 0:
+        return Verdict(VerdictCode.IDLE, "idle")
     db_reason = database_limit(stores.database)
     if db_reason is not None:
         return Verdict(VerdictCode.DATABASE_BOUND, f"database write-bound ({db_reason}) → do not add workers")

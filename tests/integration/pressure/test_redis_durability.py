@@ -77,3 +77,20 @@ async def test_a_managed_redis_that_refuses_config_is_judged_from_info(tmp_path:
     assert result.rdb_snapshots is None  # unknown: the snapshot setting needs CONFIG
     assert result.eviction_policy == "noeviction"
     assert result.warnings == []
+
+
+async def test_dev_modes_embedded_redis_snapshots_every_minute(tmp_path: Path) -> None:
+    """It used to pass ``--save "60 1"`` as one word, which Redis ignored: no snapshots at all."""
+    from integramon.embedded_redis import EmbeddedRedis
+
+    embedded = EmbeddedRedis(tmp_path)
+    embedded.start()
+    try:
+        client = Redis.from_url(embedded.url)
+        try:
+            assert (await client.config_get("save"))["save"] == "60 1"
+            assert (await redis_durability(client)).warnings == []
+        finally:
+            await client.aclose()
+    finally:
+        embedded.stop()

@@ -32,7 +32,12 @@ def test_cpi_groups_are_catalog_groups() -> None:
 
 
 def test_idle_group() -> None:
-    assert judge(facts(ready=0, running=0), THROTTLED).code is VerdictCode.IDLE
+    assert judge(facts(ready=0, running=0), CALM).code is VerdictCode.IDLE
+    assert judge(facts(group="periodic", ready=0, running=0), THROTTLED).code is VerdictCode.IDLE
+
+
+def test_a_cpi_group_idle_between_polls_still_says_cpi_throttles() -> None:
+    assert judge(facts(ready=0, running=0), THROTTLED).code is VerdictCode.CPI_THROTTLED
 
 
 def test_saturated_workers_with_headroom_add_workers() -> None:
