@@ -3,9 +3,10 @@ per-group ``DesiredWorkers`` metric that backpressure-aware autoscaling follows.
 
 Runs every queue-sample interval. Each tick stores one row per store (pruned with the queue samples'
 retention), then computes the bottleneck report (``core.pressure.report``) and, when a CloudWatch
-namespace is set, publishes ``DesiredWorkers`` per ``WorkerGroup``: the ready backlog over
-``INTEGRAMON_SCALING_READY_PER_WORKER``, never above the live workers while CPI, the database or Redis
-is the limit, so the autoscaler stops adding tasks that would only press harder on that limit.
+namespace is set, publishes ``DesiredWorkers`` per ``WorkerGroup``: the ready backlog over what one
+worker task keeps up with (its slots times ``INTEGRAMON_SCALING_BACKLOG_PER_SLOT``), never above the live
+workers while CPI, the database or Redis is the limit, so the autoscaler stops adding tasks that would
+only press harder on that limit.
 """
 
 from __future__ import annotations
@@ -84,4 +85,4 @@ class PressureSampler:
             session.execute(insert(StorePressureSample), rows)
             session.execute(delete(StorePressureSample).where(StorePressureSample.sampled_at < now - self._retention))
         with self._sessions() as session:
-            return bottleneck_report(session, ready_per_worker=self._settings.scaling_ready_per_worker, now=now)
+            return bottleneck_report(session, backlog_per_slot=self._settings.scaling_backlog_per_slot, now=now)

@@ -14,7 +14,7 @@ __all__ = ["bottlenecks", "durability", "report"]
 
 
 def report(session: Session, settings: Settings) -> BottleneckReport:
-    return bottleneck_report(session, ready_per_worker=settings.scaling_ready_per_worker)
+    return bottleneck_report(session, backlog_per_slot=settings.scaling_backlog_per_slot)
 
 
 async def durability(redis: Redis) -> RedisDurability:

@@ -64,6 +64,6 @@ async def prometheus_metrics(ctx: Ctx) -> Response[str]:
     workers = await live_workers(redis)
     leader = bool(await redis.exists(CONTROLLER_LEADER))
     settings = ctx.resources.settings
-    report = await ctx.read(lambda s: bottleneck_report(s, ready_per_worker=settings.scaling_ready_per_worker))
+    report = await ctx.read(lambda s: bottleneck_report(s, backlog_per_slot=settings.scaling_backlog_per_slot))
     snapshot = StateSnapshot(depths, workers, leader, report)
     return Response(render_metrics(snapshot, ctx.stats.prometheus), media_type=CONTENT_TYPE)

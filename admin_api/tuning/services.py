@@ -72,7 +72,7 @@ def _advice(session: Session, settings: Settings, before: dict[str, int], after:
     """What the change adds against the headroom measured now (``core.pressure.advisor``)."""
     if all(after[g] <= before[g] for g in after):
         return Advice([])
-    report = bottleneck_report(session, ready_per_worker=settings.scaling_ready_per_worker)
+    report = bottleneck_report(session, backlog_per_slot=settings.scaling_backlog_per_slot)
     caps = {tid: cap for tid, cap in session.execute(select(Tenant.id, Tenant.rate_limit_per_s))}
     return advise(report, before, after, caps)
 

@@ -101,7 +101,7 @@ def store_facts(session: Session, now: datetime, cpi: list[CpiPressure], names: 
         throttled)
 
 
-def bottleneck_report(session: Session, *, ready_per_worker: float, max_workers: int = 100,
+def bottleneck_report(session: Session, *, backlog_per_slot: float, max_workers: int = 100,
                       now: datetime | None = None) -> BottleneckReport:
     now = now or utcnow()
     cpi = cpi_pressure(session, now - CPI_WINDOW, now)
@@ -118,6 +118,7 @@ def bottleneck_report(session: Session, *, ready_per_worker: float, max_workers:
         live, slots, running_w = workers.get(group, (0, 0, 0))
         facts = GroupFacts(group, ready, age, max(running_q, running_w), slots, live)
         verdict = judge(facts, stores)
-        reports.append(GroupReport(facts, verdict, desired_workers(facts, verdict, ready_per_worker=ready_per_worker,
-                                                                   maximum=max_workers)))
+        per_worker = slots / live if live else GROUPS[group].concurrency  # no worker yet: the catalog's slots
+        desired = desired_workers(facts, verdict, ready_per_worker=per_worker * backlog_per_slot, maximum=max_workers)
+        reports.append(GroupReport(facts, verdict, desired))
     return BottleneckReport(now, reports, stores, cpi, names)

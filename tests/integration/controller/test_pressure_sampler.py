@@ -74,7 +74,7 @@ async def test_store_samples_and_verdicts(resources: Resources) -> None:
     assert light.desired_workers == 1  # capped at the live workers: more would only hit the 429s harder
     batch = groups["messagelog-process-batch"]
     assert batch.verdict.code is VerdictCode.ADD_WORKERS  # does not call CPI; nothing else is the limit
-    assert batch.desired_workers == 3  # 300 ready / 100 per worker
+    assert batch.desired_workers == 30  # no live worker: 300 ready / (2 catalog slots x 5 per slot)
     assert groups["ai"].verdict.code is VerdictCode.IDLE
 
 
@@ -88,6 +88,6 @@ async def test_desired_workers_published_to_cloudwatch(resources: Resources, mot
         Dimensions=[{"Name": "WorkerGroup", "Value": "light"}],
         StartTime=report.at - timedelta(minutes=5), EndTime=report.at + timedelta(minutes=5), Period=60,
         Statistics=["Maximum"])
-    assert [p["Maximum"] for p in stats["Datapoints"]] == [10.0]  # not throttled: 950 ready / 100 → 10
+    assert [p["Maximum"] for p in stats["Datapoints"]] == [95.0]  # not throttled: 950 / (2 slots x 5)
     listed = cloudwatch.list_metrics(Namespace="IntegraMon/Test", MetricName="DesiredWorkers")["Metrics"]
     assert len(listed) == 11
