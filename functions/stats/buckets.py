@@ -1,9 +1,14 @@
-"""Incremental stats: find the hour/day buckets touched since the watermark and rebuild only those.
+"""Incremental stats: rebuild exactly the hours marked dirty, and their days.
 
-The watermark is the newest ``message_log.stored_at`` aggregated. Rows written after it (new or
-re-upserted logs) name the buckets to rebuild; each rebuilt bucket is replaced whole, so the work is
-idempotent, and a small overlap behind the watermark catches rows committed late with older stamps.
-A touched day is read once: its rows give the day cell and the cells of its touched hours.
+Triggers on ``message_log`` (migration 1001) write the old and the new hour of every inserted log and
+of every log whose LogEnd, LogStart, status, iflow or package changed into ``stats_dirty``, in the
+writing transaction. A pass locks the tenant's ``stats_watermark`` row (one pass per tenant at a time),
+takes the dirty hours with ``DELETE … RETURNING`` and rebuilds those hours and their days from
+``message_log``. Why this is exact: a mark is visible to the DELETE only if the change that wrote it
+committed before the DELETE ran, and then the rebuild (later statements) sees that change too; a mark
+of a change still uncommitted (a transaction held open, a late commit) is invisible, so it stays and
+the first pass after the commit consumes it. There is no watermark that could move past it.
+A tenant without a ``stats_watermark`` row gets one full rebuild (first pass, or after migration 1001).
 Bucket time is LogEnd, else LogStart; durations and hour offsets are computed by the database
 (rounded to 0.1 ms: SQLite's julianday arithmetic is only that precise).
 """
@@ -15,17 +20,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy import ColumnElement, Integer, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.db.models.base import utcnow
 from core.db.models.messages import MessageLog
-from core.db.models.stats import StatsBucket, StatsWatermark
+from core.db.models.stats import StatsBucket, StatsDirty, StatsWatermark
 from functions.stats.aggregate import Cell, CellKey, MessageRow, aggregate
 
 __all__ = ["TenantUpdate", "update_tenant"]
 
-OVERLAP = timedelta(minutes=2)
 HOUR_S = 3600
 UNIX_JULIAN_DAY = 2440587.5
 
@@ -47,14 +52,36 @@ def _epoch_s(session: Session, column: Any) -> ColumnElement[Any]:
     return (func.julianday(column) - UNIX_JULIAN_DAY) * 86400.0
 
 
-def _touched_hours(session: Session, tenant_id: int, since: datetime | None) -> set[datetime]:
-    """Hours (by LogEnd, else LogStart) of logs stored after ``since`` (all when None)."""
+def _hour_of(session: Session, column: Any) -> ColumnElement[Any]:
+    """UTC epoch hour of a timestamp, computed exactly as the marking triggers of migration 1001 do."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.floor(func.extract("epoch", column) / HOUR_S)
+    return func.cast(func.strftime("%s", column), Integer) / HOUR_S
+
+
+def _all_hours(session: Session, tenant_id: int) -> set[int]:
+    """Every hour (UTC epoch hours of LogEnd, else LogStart) that holds a log of the tenant."""
     moment = func.coalesce(MessageLog.log_end, MessageLog.log_start)
-    hour = func.floor(_epoch_s(session, moment) / HOUR_S)
-    query = select(hour).where(MessageLog.tenant_id == tenant_id, moment.is_not(None)).distinct()
-    if since is not None:
-        query = query.where(MessageLog.stored_at > since - OVERLAP)
-    return {datetime.fromtimestamp(int(h) * HOUR_S, UTC) for (h,) in session.execute(query)}
+    query = select(_hour_of(session, moment)).where(MessageLog.tenant_id == tenant_id, moment.is_not(None)).distinct()
+    return {int(h) for (h,) in session.execute(query)}
+
+
+def _take_dirty(session: Session, tenant_id: int) -> set[int]:
+    """Consume the tenant's dirty marks that are visible (committed) now."""
+    taken = session.execute(delete(StatsDirty).where(StatsDirty.tenant_id == tenant_id).returning(StatsDirty.hour))
+    return {int(h) for (h,) in taken}
+
+
+def _lock_mark(session: Session, tenant_id: int) -> tuple[StatsWatermark, bool]:
+    """The tenant's mark row, locked; True when it did not exist (the pass must rebuild everything)."""
+    dialect = session.get_bind().dialect.name
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    created = session.execute(make(StatsWatermark).values(tenant_id=tenant_id, position=None)
+                              .on_conflict_do_nothing(index_elements=["tenant_id"])
+                              .returning(StatsWatermark.tenant_id)).first()
+    mark = session.scalars(select(StatsWatermark).where(StatsWatermark.tenant_id == tenant_id)
+                           .with_for_update().execution_options(populate_existing=True)).one()
+    return mark, created is not None
 
 
 def _ms(value: Any) -> float | None:
@@ -63,17 +90,17 @@ def _ms(value: Any) -> float | None:
 
 def _day_rows(session: Session, tenant_id: int, day: datetime) -> list[tuple[int, MessageRow]]:
     """(hour of day, row) for the tenant's logs of ``day``; two queries so the log_end index serves most."""
-    start_s = day.timestamp()
+    day_hour = int(day.timestamp()) // HOUR_S
     duration = (_epoch_s(session, MessageLog.log_end) - _epoch_s(session, MessageLog.log_start)) * 1000.0
     found: list[tuple[int, MessageRow]] = []
     for moment, extra in ((MessageLog.log_end, None), (MessageLog.log_start, MessageLog.log_end.is_(None))):
-        offset = _epoch_s(session, moment) - start_s
-        query = select(MessageLog.package_id, MessageLog.iflow_id, MessageLog.status, duration, offset).where(
+        query = select(MessageLog.package_id, MessageLog.iflow_id, MessageLog.status, duration,
+                       _hour_of(session, moment)).where(
             MessageLog.tenant_id == tenant_id, moment >= day, moment < day + timedelta(days=1))
         if extra is not None:
             query = query.where(extra)
-        found += [(int(float(off) // HOUR_S), MessageRow(pkg, flow, status, _ms(ms)))
-                  for pkg, flow, status, ms, off in session.execute(query)]
+        found += [(int(hour) - day_hour, MessageRow(pkg, flow, status, _ms(ms)))
+                  for pkg, flow, status, ms, hour in session.execute(query)]
     return found
 
 
@@ -106,18 +133,17 @@ def _rebuild_day(session: Session, tenant_id: int, day: datetime, hours: list[da
 
 
 def update_tenant(session: Session, tenant_id: int, *, full: bool = False) -> TenantUpdate:
-    """Rebuild the buckets touched since the tenant's watermark, then advance it (one transaction)."""
-    mark = session.get(StatsWatermark, tenant_id, with_for_update=True)
-    since = None if full or mark is None else mark.position
-    newest = session.scalar(select(func.max(MessageLog.stored_at)).where(MessageLog.tenant_id == tenant_id))
-    hours = _touched_hours(session, tenant_id, since) if newest is not None else set()
+    """Rebuild the tenant's dirty hours and their days (everything when ``full`` or on the first pass),
+    in the caller's transaction; the marks are consumed only if that transaction commits."""
+    mark, first = _lock_mark(session, tenant_id)
+    dirty = _take_dirty(session, tenant_id)
+    if full or first:
+        session.execute(delete(StatsBucket).where(StatsBucket.tenant_id == tenant_id))
+        dirty = _all_hours(session, tenant_id)
     days: dict[datetime, list[datetime]] = defaultdict(list)
-    for hour in sorted(hours):
-        days[hour.replace(hour=0)].append(hour)
+    for hour in sorted(dirty):
+        start = datetime.fromtimestamp(hour * HOUR_S, UTC)
+        days[start.replace(hour=0)].append(start)
     scanned = sum(_rebuild_day(session, tenant_id, day, day_hours) for day, day_hours in days.items())
-    if mark is None:
-        mark = StatsWatermark(tenant_id=tenant_id)
-        session.add(mark)
-    if newest is not None:
-        mark.position = newest
-    return TenantUpdate(tenant_id, len(hours), len(days), scanned)
+    mark.position = utcnow()
+    return TenantUpdate(tenant_id, len(dirty), len(days), scanned)

@@ -10,15 +10,18 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.cpi.models import MessageLog as CpiLog
 from core.db.migrate import upgrade
 from core.db.models.base import utcnow
 from core.db.models.messages import MessageLog
 from core.db.models.stats import StatsBucket, StatsWatermark
 from core.db.session import create_db_engine, make_session_factory
 from core.errors import PermanentJobError
+from functions.ingestion.upsert import upsert_message_logs
 from functions.runner.context import JobContext
 from functions.stats.buckets import update_tenant
 from functions.stats.jobs import stats_update_t
+from functions.stats.verify import compare
 from tests.integration.families.conftest import add_logs, add_tenant
 
 H10 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -104,12 +107,10 @@ async def test_incremental_rebuilds_only_touched_buckets(
     assert untouched.message_count == 1
 
     nothing = await stats_update_t(job_ctx("stats_update_t"), tenant_id=tenant_id)
-    assert nothing["hours"] == 1  # the overlap re-reads the newest rows, harmlessly
+    assert (nothing["hours"], nothing["days"]) == (0, 0)  # nothing changed: nothing is rebuilt
 
-    with db.begin() as s:  # a status change re-stamped by the upsert is picked up
-        s.execute(
-            update(MessageLog).where(MessageLog.status == "FAILED").values(status="COMPLETED", stored_at=utcnow())
-        )
+    with db.begin() as s:  # any status change is marked by the trigger, whoever writes it
+        s.execute(update(MessageLog).where(MessageLog.status == "FAILED").values(status="COMPLETED"))
     await stats_update_t(job_ctx("stats_update_t"), tenant_id=tenant_id)
     cell = _cell(db, "hour", H10)
     assert cell is not None
@@ -147,5 +148,19 @@ def test_same_cells_on_sqlite(tmp_path: Path) -> None:
         assert cell is not None
         assert (cell.message_count, cell.failed_count, cell.p50_ms) == (5, 1, pytest.approx(300.0))
         assert cell.p95_ms == pytest.approx(880.0)
+
+        # The SQLite triggers mark the old and the new hour of a moved LogEnd, like PostgreSQL's.
+        with sessions.begin() as s:
+            upsert_message_logs(s, tid, [CpiLog(message_guid="S1", status="RETRY", log_start=H10,
+                                                log_end=H10 + timedelta(minutes=1), iflow_id="FlowA")])
+        with sessions.begin() as s:
+            update_tenant(s, tid)
+        with sessions.begin() as s:
+            upsert_message_logs(s, tid, [CpiLog(message_guid="S1", status="FAILED", log_start=H10,
+                                                log_end=H10 + timedelta(hours=26), iflow_id="FlowA")])
+        with sessions.begin() as s:
+            assert update_tenant(s, tid).hours == 2
+        with sessions() as s:
+            assert compare(s, tid) == []
     finally:
         engine.dispose()
