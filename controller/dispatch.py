@@ -45,6 +45,7 @@ POLL_FUNCTIONS: Mapping[str, str] = MappingProxyType({
     "payloads": "read_payloads",
     "packages": "read_packages",
     "deep_sync": "deep_sync_iflow_artifacts",
+    "settle": "settle_message_logs",  # re-reads recent history for late-arriving logs (docs/ingestion.md)
 })
 DEFAULT_INTERVALS: Mapping[str, float] = MappingProxyType(
     {kind: float(config_key(f"poll.{kind}.interval_s").default) for kind in POLL_FUNCTIONS})

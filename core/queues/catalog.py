@@ -101,6 +101,7 @@ FUNCTIONS: MappingProxyType[str, FunctionSpec] = MappingProxyType({f.name: f for
     # tenant polling and CPI ingestion
     _F("read_message_logs", "messagelog_read", 300, _READ, "Poll new message logs of a tenant (hot path)"),
     _F("read_message_logs_cold", "messagelog_read_cold", 900, _READ, "Backfill message logs in day windows"),
+    _F("settle_message_logs", "messagelog_read", 600, _READ, "Re-read recent message logs for late arrivals"),
     _F("read_payloads", "payload_read", 300, _READ, "Poll message store entries of a tenant"),
     _F("read_packages", "package_read", 300, _READ, "Sync integration packages and artifacts"),
     _F("deep_sync_iflow_artifacts", "package_read", 900, _READ, "Sync every iflow and queue changed zips"),

@@ -15,6 +15,7 @@ from functions.ingestion.headers import read_custom_headers
 from functions.ingestion.hot import read_message_logs
 from functions.ingestion.packages import deep_sync_iflow_artifacts, download_iflow, read_packages
 from functions.ingestion.payloads import get_payload_details, read_payloads
+from functions.ingestion.settle import settle_message_logs
 from functions.registry import JobFunction
 
 __all__ = ["JOBS"]
@@ -22,6 +23,7 @@ __all__ = ["JOBS"]
 JOBS: dict[str, JobFunction] = {
     "read_message_logs": read_message_logs,
     "read_message_logs_cold": read_message_logs_cold,
+    "settle_message_logs": settle_message_logs,
     "process_message_batch": process_message_batch,
     "process_message_batch_cold": process_message_batch_cold,
     "get_message_details_hot": get_message_details_hot,
