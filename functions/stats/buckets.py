@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, delete, func, insert, select
+from sqlalchemy import BigInteger, ColumnElement, Float, Integer, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -55,7 +55,7 @@ def _epoch_s(session: Session, column: Any) -> ColumnElement[Any]:
 def _hour_of(session: Session, column: Any) -> ColumnElement[Any]:
     """UTC epoch hour of a timestamp, computed exactly as the marking triggers of migration 1001 do."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.floor(func.extract("epoch", column) / HOUR_S)
+        return func.cast(func.floor(func.extract("epoch", column) / HOUR_S), BigInteger)
     return func.cast(func.strftime("%s", column), Integer) / HOUR_S
 
 
@@ -91,7 +91,9 @@ def _ms(value: Any) -> float | None:
 def _day_rows(session: Session, tenant_id: int, day: datetime) -> list[tuple[int, MessageRow]]:
     """(hour of day, row) for the tenant's logs of ``day``; two queries so the log_end index serves most."""
     day_hour = int(day.timestamp()) // HOUR_S
-    duration = (_epoch_s(session, MessageLog.log_end) - _epoch_s(session, MessageLog.log_start)) * 1000.0
+    # Float in the database: PostgreSQL's extract() is numeric, and Decimal rows cost more than the query.
+    duration = func.cast((_epoch_s(session, MessageLog.log_end) - _epoch_s(session, MessageLog.log_start)) * 1000.0,
+                         Float)
     found: list[tuple[int, MessageRow]] = []
     for moment, extra in ((MessageLog.log_end, None), (MessageLog.log_start, MessageLog.log_end.is_(None))):
         query = select(MessageLog.package_id, MessageLog.iflow_id, MessageLog.status, duration,
@@ -106,18 +108,38 @@ def _day_rows(session: Session, tenant_id: int, day: datetime) -> list[tuple[int
 
 def _replace_bucket(session: Session, tenant_id: int, granularity: str, start: datetime,
                     cells: dict[CellKey, Cell]) -> None:
-    session.execute(delete(StatsBucket).where(
-        StatsBucket.tenant_id == tenant_id, StatsBucket.granularity == granularity,
-        StatsBucket.bucket_start == start))
-    if not cells:
-        return
+    """Make the bucket's stored cells equal ``cells``, writing only the cells that differ (a day bucket
+    has hundreds of cells, and one moved message changes a handful of them)."""
+    table: Table = StatsBucket.__table__  # type: ignore[assignment]
+    stored = {(pkg, flow, status): (row_id, values) for row_id, pkg, flow, status, *values in session.execute(
+        select(table.c.id, table.c.package_id, table.c.iflow_id, table.c.status, table.c.message_count,
+               table.c.failed_count, table.c.failure_rate, table.c.p50_ms, table.c.p95_ms).where(
+            table.c.tenant_id == tenant_id, table.c.granularity == granularity, table.c.bucket_start == start))}
     now = utcnow()
-    session.execute(insert(StatsBucket), [
-        {"tenant_id": tenant_id, "granularity": granularity, "bucket_start": start, "package_id": pkg,
-         "iflow_id": flow, "status": status, "message_count": cell.count, "failed_count": cell.failed,
-         "failure_rate": cell.failure_rate, "p50_ms": cell.p(0.5), "p95_ms": cell.p(0.95), "updated_at": now}
-        for (pkg, flow, status), cell in cells.items()
-    ])
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for key, cell in cells.items():
+        values = [cell.count, cell.failed, cell.failure_rate, cell.p(0.5), cell.p(0.95)]
+        found = stored.pop(key, None)
+        if found is not None and list(found[1]) == values:
+            continue
+        row = dict(zip(_VALUE_COLUMNS, values, strict=True), updated_at=now)
+        if found is None:
+            pkg, flow, status = key
+            inserts.append({**row, "tenant_id": tenant_id, "granularity": granularity, "bucket_start": start,
+                            "package_id": pkg, "iflow_id": flow, "status": status})
+        else:
+            updates.append({**row, "row_id": found[0]})
+    if stored:
+        session.execute(delete(table).where(table.c.id.in_([row_id for row_id, _ in stored.values()])))
+    if updates:
+        session.execute(update(table).where(table.c.id == bindparam("row_id")).values(
+            {c: bindparam(c) for c in (*_VALUE_COLUMNS, "updated_at")}), updates)
+    if inserts:
+        session.execute(insert(table), inserts)
+
+
+_VALUE_COLUMNS = ("message_count", "failed_count", "failure_rate", "p50_ms", "p95_ms")
 
 
 def _rebuild_day(session: Session, tenant_id: int, day: datetime, hours: list[datetime]) -> int:
