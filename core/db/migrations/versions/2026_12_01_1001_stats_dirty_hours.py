@@ -25,6 +25,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = "0301"
 
 _PG_HOUR = "floor(extract(epoch from coalesce({t}.log_end, {t}.log_start)) / 3600)::bigint"
+# Transition tables have no statistics; without the SET above the planner nests loops over them
+# (1,000 x 1,000 per page: the upsert of changed rows ran at a tenth of its speed).
 _PG_MOVED = ("(o.log_end, o.log_start, o.status, o.iflow_id, o.package_id) IS DISTINCT FROM "
              "(n.log_end, n.log_start, n.status, n.iflow_id, n.package_id)")
 
@@ -39,7 +41,8 @@ PG_UP = [
     END $$
     """,
     f"""
-    CREATE FUNCTION stats_mark_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE FUNCTION stats_mark_moved() RETURNS trigger LANGUAGE plpgsql
+    SET enable_nestloop = off AS $$
     BEGIN
         INSERT INTO stats_dirty (tenant_id, hour)
         SELECT DISTINCT tenant_id, hour FROM (
