@@ -8,7 +8,8 @@ takes the dirty hours with ``DELETE … RETURNING`` and rebuilds those hours and
 committed before the DELETE ran, and then the rebuild (later statements) sees that change too; a mark
 of a change still uncommitted (a transaction held open, a late commit) is invisible, so it stays and
 the first pass after the commit consumes it. There is no watermark that could move past it.
-A tenant without a ``stats_watermark`` row gets one full rebuild (first pass, or after migration 1001).
+A tenant without a ``stats_watermark`` row gets one full rebuild (first pass, or after migration 1001): every
+day that holds logs is rebuilt; days without logs (pruned) keep their cells.
 Bucket time is LogEnd, else LogStart; durations and hour offsets are computed by the database
 (rounded to 0.1 ms: SQLite's julianday arithmetic is only that precise).
 """
@@ -64,6 +65,16 @@ def _all_hours(session: Session, tenant_id: int) -> set[int]:
     moment = func.coalesce(MessageLog.log_end, MessageLog.log_start)
     query = select(_hour_of(session, moment)).where(MessageLog.tenant_id == tenant_id, moment.is_not(None)).distinct()
     return {int(h) for (h,) in session.execute(query)}
+
+
+def _stored_hours(session: Session, tenant_id: int, days: set[int]) -> set[int]:
+    """Hours with stored cells on the given days (epoch days): a full pass rebuilds them too, so a cell whose
+    messages all moved away is emptied. Days without any stored log keep their cells: stats outlive the
+    logs that retention and archive prune delete."""
+    starts = session.scalars(select(StatsBucket.bucket_start).where(
+        StatsBucket.tenant_id == tenant_id, StatsBucket.granularity == "hour").distinct())
+    hours = {int(start.timestamp()) // HOUR_S for start in starts}
+    return {hour for hour in hours if hour // 24 in days}
 
 
 def _take_dirty(session: Session, tenant_id: int) -> set[int]:
@@ -160,8 +171,8 @@ def update_tenant(session: Session, tenant_id: int, *, full: bool = False) -> Te
     mark, first = _lock_mark(session, tenant_id)
     dirty = _take_dirty(session, tenant_id)
     if full or first:
-        session.execute(delete(StatsBucket).where(StatsBucket.tenant_id == tenant_id))
         dirty = _all_hours(session, tenant_id)
+        dirty |= _stored_hours(session, tenant_id, {hour // 24 for hour in dirty})
     days: dict[datetime, list[datetime]] = defaultdict(list)
     for hour in sorted(dirty):
         start = datetime.fromtimestamp(hour * HOUR_S, UTC)

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.cpi.models import MessageLog as CpiLog
 from core.db.migrate import upgrade
 from core.db.models.base import utcnow
 from core.db.models.messages import MessageLog
-from core.db.models.stats import StatsBucket, StatsWatermark
+from core.db.models.stats import StatsBucket, StatsDirty, StatsWatermark
 from core.db.session import create_db_engine, make_session_factory
 from core.errors import PermanentJobError
 from functions.ingestion.upsert import upsert_message_logs
@@ -164,3 +164,33 @@ def test_same_cells_on_sqlite(tmp_path: Path) -> None:
             assert compare(s, tid) == []
     finally:
         engine.dispose()
+
+
+async def test_full_pass_keeps_pruned_days_and_empties_deserted_hours(
+    db: sessionmaker[Session], tenant_id: int, job_ctx: Callable[..., JobContext]
+) -> None:
+    """The one full pass after migration 1001 (no stats_watermark row): days whose logs were pruned keep
+    their cells, and an hour all of whose messages moved away before the marks existed is emptied."""
+    day1, day2 = H10 - timedelta(days=1), H10
+    pruned, _, moved = add_logs(db, tenant_id, [{"log_end": day1}, {"log_end": day2},
+                                                {"log_end": day2 + timedelta(hours=5)}])
+    await stats_update_t(job_ctx("stats_update_t"), tenant_id=tenant_id)
+    with db.begin() as s:  # prune day 1, move a message, then forget the marks as if written before 1001
+        s.execute(delete(MessageLog).where(MessageLog.message_guid == pruned))
+        s.execute(update(MessageLog).where(MessageLog.message_guid == moved)
+                  .values(log_end=day2 + timedelta(hours=7)))
+        s.execute(delete(StatsDirty))
+        s.execute(delete(StatsWatermark))
+
+    await stats_update_t(job_ctx("stats_update_t"), tenant_id=tenant_id)
+
+    kept = _cell(db, "day", day1.replace(hour=0))
+    assert kept is not None
+    assert kept.message_count == 1  # stats outlive the pruned logs
+    assert _cell(db, "hour", day2 + timedelta(hours=5)) is None
+    hour7 = _cell(db, "hour", day2 + timedelta(hours=7))
+    assert hour7 is not None
+    assert hour7.message_count == 1
+    with db() as s:
+        wrong = compare(s, tenant_id)
+    assert {(w[0], w[1]) for w in wrong} == {("hour", day1), ("day", day1.replace(hour=0))}  # only the pruned day
