@@ -160,5 +160,8 @@ for _key in (
     ConfigKey("ingest.settle.day_every_s", "int", 3600, "Seconds between deep settle passes (a settle pass "
               "that is due for it reads ingest.settle.day_s instead of ingest.settle.recent_s).",
               60, 30 * 86400, unit="s"),
+    # runs itself (issue 11): keys read outside this module that the settings page must offer too
+    ConfigKey("ingest.cold_days", "int", 7, "Days of message logs the cold backfill fetches for a tenant "
+              "(when a run is not given a depth).", 1, 366, unit="days"),
 ):
     register(_key)
