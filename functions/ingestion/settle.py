@@ -27,10 +27,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.config_keys import read_int
 from core.db.models.base import utcnow
+from core.queues.catalog import GET_MESSAGE_DETAILS_HOT, SETTLE_MESSAGE_LOGS
 from functions.ingestion.followups import after_logs_stored
 from functions.ingestion.pages import PumpStats, pump_pages, store_logs
 from functions.ingestion.tenant_api import tenant_client
 from functions.ingestion.watermarks import read_watermark, write_watermark
+from functions.registry import implements
 from functions.runner.context import JobContext
 
 __all__ = ["SETTLE", "SettlePlan", "plan_settle", "settle_message_logs"]
@@ -68,6 +70,7 @@ def _finish(sessions: sessionmaker[Session], tenant_id: int, now: datetime, plan
                         {"day_at": day_at, "last_window_s": plan.window_s, "last_pages": pages})
 
 
+@implements(SETTLE_MESSAGE_LOGS)
 async def settle_message_logs(ctx: JobContext, tenant_id: int) -> dict[str, object]:
     """Re-read the recent (or, hourly, the last day's) message logs and store what was missing or changed."""
     sessions = ctx.resources.sessions
@@ -81,6 +84,6 @@ async def settle_message_logs(ctx: JobContext, tenant_id: int) -> dict[str, obje
         stats = await pump_pages(cpi.iter_message_logs(plan.start, now),
                                  lambda logs: store_logs(sessions, tenant_id, logs), report)
     await asyncio.to_thread(_finish, sessions, tenant_id, now, plan, stats.pages)
-    queued = await after_logs_stored(ctx.resources, tenant_id, "get_message_details_hot", stats.changed)
+    queued = await after_logs_stored(ctx.resources, tenant_id, GET_MESSAGE_DETAILS_HOT, stats.changed)
     return {**stats.as_dict(), "window": "day" if plan.deep else "recent", "window_s": plan.window_s,
             "from": plan.start.isoformat(), "until": now.isoformat(), "queued": queued}
