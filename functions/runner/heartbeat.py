@@ -30,11 +30,13 @@ class Heartbeat:
     ttl_s: float
     started_at: float = field(default_factory=time.time)
 
-    async def beat(self, redis: Redis, concurrency: int, running: list[str]) -> None:
+    async def beat(self, redis: Redis, concurrency: int, running: list[str], state: str = "ok") -> None:
+        """Publish liveness; ``state`` is "ok" or "degraded: <dependency> unavailable" (jobs wait)."""
         record = {
             "worker_id": self.worker_id, "group": self.group, "queues": self.queues,
             "concurrency": concurrency, "running": running, "host": socket.gethostname(),
             "pid": os.getpid(), "version": VERSION, "started_at": self.started_at, "last_seen": time.time(),
+            "state": state,
         }
         async with redis.pipeline(transaction=False) as pipe:
             pipe.set(worker_key(self.worker_id), json.dumps(record), px=int(self.ttl_s * 1000))

@@ -93,8 +93,13 @@ def run_worker_process(settings: Settings, *, group: str | None, queue: str | No
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is optional (not on Windows)
-        stats = asyncio.run(coro)
+        stats: WorkerStats | list[WorkerStats] = asyncio.run(coro)
     else:
         stats = uvloop.run(coro)
     log.info("worker exited: %s", stats)
+    every: list[WorkerStats] = stats if isinstance(stats, list) else [stats]
+    failures = [s.failure for s in every if s.failure]
+    if failures:
+        log.error("worker stopped because a helper failed: %s", "; ".join(failures))
+        return 1
     return 0
