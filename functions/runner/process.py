@@ -7,7 +7,7 @@ import logging
 import signal
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 from core.errors import ConfigError
 from core.queues.catalog import GROUPS, validate
@@ -93,11 +93,11 @@ def run_worker_process(settings: Settings, *, group: str | None, queue: str | No
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is optional (not on Windows)
-        stats: WorkerStats | list[WorkerStats] = asyncio.run(coro)
+        stats = asyncio.run(coro)
     else:
         stats = uvloop.run(coro)
     log.info("worker exited: %s", stats)
-    every: list[WorkerStats] = stats if isinstance(stats, list) else [stats]
+    every = cast("list[WorkerStats]", stats if isinstance(stats, list) else [stats])
     failures = [s.failure for s in every if s.failure]
     if failures:
         log.error("worker stopped because a helper failed: %s", "; ".join(failures))
