@@ -204,3 +204,33 @@ def test_sigterm_during_a_redis_outage_stops_within_the_grace_period(
     statuses, _ = _ledger(db)
     assert [statuses[j] for j in ids] == ["succeeded"] * 3
     assert "job ending(s) not recorded (Redis unavailable)" in log.read_text()
+
+
+def test_heartbeat_is_withheld_while_the_ledger_flush_is_stuck(
+    settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis, pg_engine: object, tmp_path: Path
+) -> None:
+    """A worker that cannot make progress must not look healthy: a ledger write blocked on a lock
+    (PostgreSQL up, so no outage) stops the heartbeat, so its leases run out; it resumes after."""
+    from sqlalchemy import Engine, text
+
+    assert isinstance(pg_engine, Engine)
+    ids = enqueue(settings, "sleep", {"seconds": 0.05}, count=40)
+    log = tmp_path / "w.log"
+    proc = integramon(settings, "worker", "--group", "periodic", "--concurrency", "2", log=log)
+    try:
+        wait_until(lambda: rsync.smembers("integramon:workers"), what="worker up")
+        with pg_engine.connect() as locker:
+            locker.execute(text("LOCK TABLE worker_job_run IN ACCESS EXCLUSIVE MODE"))
+            # ttl (3 s) of stuck flush before withholding + ttl (3 s) for the last beat to expire
+            wait_until(lambda: not rsync.keys("integramon:worker:*"), timeout=12, what="heartbeat to lapse")
+            assert proc.poll() is None
+            locker.rollback()
+        wait_until(lambda: rsync.keys("integramon:worker:*"), timeout=5, what="heartbeat back")
+        wait_until(lambda: all(runs_status == "succeeded" for runs_status in _ledger(db)[0].values()),
+                   timeout=30, what="jobs done after the lock")
+        assert len(_ledger(db)[0]) == len(ids)
+        _stop(proc, log, within=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert _lines(log, "cannot make progress (a ledger flush has been waiting") == 1, log.read_text()
