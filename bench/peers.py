@@ -185,7 +185,7 @@ async def throughput(variant: Variant, client: redis.Redis, jobs: int) -> dict[s
                 break
             if now > deadline or proc.poll() is not None:
                 raise SystemExit(f"{variant.name}: {count} of {jobs} jobs done, worker exit {proc.poll()}")
-            time.sleep(0.002)
+            await asyncio.sleep(0.002)
         done = samples[-1][0] - began
     finally:
         _stop(proc)
@@ -205,8 +205,8 @@ async def idle_and_latency(variant: Variant, client: redis.Redis, count: int, ga
         while not client.hexists(STARTS, warm):
             if time.time() > deadline or proc.poll() is not None:
                 raise SystemExit(f"{variant.name}: worker did not start")
-            time.sleep(0.01)
-        time.sleep(1.0)
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(1.0)
         rss = _rss_mib(proc.pid)
         sent: dict[str, tuple[float, float]] = {}
         for _ in range(count):
@@ -216,7 +216,7 @@ async def idle_and_latency(variant: Variant, client: redis.Redis, count: int, ga
             await asyncio.sleep(gap_s)
         deadline = time.time() + 30
         while client.hlen(STARTS) < count + 1 and time.time() < deadline:
-            time.sleep(0.02)
+            await asyncio.sleep(0.02)
         starts = {k.decode(): float(v) for k, v in client.hgetall(STARTS).items()}
     finally:
         _stop(proc)
@@ -301,7 +301,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--latency-jobs", type=int, default=200)
     parser.add_argument("--gap-ms", type=float, default=10)
-    parser.add_argument("--only", default="", help="comma-separated variant keys: ours100,ours10,ours1,dramatiq,saq,arq")
+    parser.add_argument("--only", default="", help="variant keys: ours100,ours10,ours1,dramatiq,saq,arq")
     args = parser.parse_args()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp, private_redis_server(Path(tmp)) as url:

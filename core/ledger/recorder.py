@@ -12,6 +12,9 @@ raises and the worker's supervisor calls it again after a backoff, which retries
 The writes are idempotent (terminal rows are never overwritten, an attempt row is inserted once),
 so a commit whose acknowledgement was lost does no harm when repeated.
 
+On PostgreSQL a batch is one statement (data-modifying CTEs over unnest'ed arrays) run in autocommit
+on the recorder's own connection: one round trip per batch whatever its size.
+
 Small groups: the flush timer (``flush_interval_s``) only runs while other jobs are still executing
 (``executing()``): when the last running job ends the batch is written at once, so a one-slot
 worker does not wait on the timer for every job.
@@ -20,6 +23,7 @@ worker does not wait on the timer for every job.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -33,7 +37,7 @@ from sqlalchemy import Connection, Engine, Table, and_, bindparam, insert, text,
 from core.db.models.base import utcnow
 from core.db.models.ledger import ACTIVE_STATUSES_SQL, WorkerJobAttempt, WorkerJobRun
 from core.errors import LedgerError
-from core.events.outbox import record_events
+from core.events.outbox import EVENT_TOPICS, record_events
 from core.ledger.states import RunStatus
 
 __all__ = ["LOST", "AttemptRecord", "LedgerRecorder"]
@@ -98,6 +102,7 @@ class LedgerRecorder:
         self._closing = False
         self._busy_since: float | None = None
         self._set_based = engine.dialect.name == "postgresql"
+        self._conn: Connection | None = None
 
     def started(self, record: AttemptRecord) -> None:
         """Queue the 'running' write of an attempt (not awaited: the job runs meanwhile)."""
@@ -186,103 +191,147 @@ class LedgerRecorder:
     def _write(self, starts: list[AttemptRecord], ends: list[AttemptRecord]) -> None:
         now = utcnow()
         new_attempts = [*starts, *(r for r in ends if not r.start_written)]
-        with self._engine.begin() as conn:
-            if self._set_based:
-                _write_set_based(conn, starts, new_attempts, ends, now)
-            else:
+        if not self._set_based:
+            with self._engine.begin() as conn:
                 _write_rows(conn, starts, new_attempts, ends, now)
-            record_events(conn, [r.event for r in ends if r.event])
+                record_events(conn, [r.event for r in ends if r.event])
+            return
+        statement = pg_batch_statement(starts, new_attempts, ends, now)
+        if statement is None:
+            return
+        # The recorder keeps its own autocommit connection: no pool checkout (and pre-ping) per batch.
+        conn = self._conn
+        if conn is None:
+            conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            conn.execute(text(statement[0]), statement[1])
+        except Exception:
+            self._conn = None
+            with contextlib.suppress(Exception):
+                conn.invalidate()
+                conn.close()
+            raise
+        self._conn = conn
+
+    def release(self) -> None:
+        """Return the recorder's connection (at shutdown)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
 
 
-# ---- PostgreSQL: one statement per step whatever the batch size (columns travel as arrays) ----
+# ---- PostgreSQL: the whole batch is ONE statement (data-modifying CTEs; columns travel as arrays) ----
+# One statement is atomic on its own, so the recorder runs it in autocommit: one round trip per
+# batch however many jobs it holds, instead of BEGIN + a statement per step + COMMIT.
 
-_PG_START_RUNS = text(f"""
-UPDATE worker_job_run AS r
-SET status = 'running', attempt = u.attempt, started_at = u.started, worker_id = u.worker,
-    updated_at = :now, next_attempt_at = NULL
-FROM unnest(CAST(:ids AS varchar[]), CAST(:attempts AS integer[]), CAST(:started AS timestamptz[]),
-            CAST(:workers AS varchar[])) AS u(id, attempt, started, worker)
-WHERE r.arq_job_id = u.id AND r.{ACTIVE_STATUSES_SQL}
-""")
+_PG_START_RUNS = f"""
+start_runs AS (
+  UPDATE worker_job_run AS r
+  SET status = 'running', attempt = u.attempt, started_at = u.started, worker_id = u.worker,
+      updated_at = :now, next_attempt_at = NULL
+  FROM unnest(CAST(:s_ids AS varchar[]), CAST(:s_attempts AS integer[]), CAST(:s_started AS timestamptz[]),
+              CAST(:s_workers AS varchar[])) AS u(id, attempt, started, worker)
+  WHERE r.arq_job_id = u.id AND r.{ACTIVE_STATUSES_SQL} RETURNING 1)"""
 # A new attempt of a run whose earlier attempt is still 'running' means that attempt's worker is gone
 # (its lease expired and the job was claimed again): say so instead of leaving it 'running' forever.
-_PG_MARK_LOST = text(f"""
-UPDATE worker_job_attempt AS a
-SET status = '{LOST}', finished_at = :now, error_type = 'WorkerLost',
-    error_message = 'the worker of this attempt stopped; the job was claimed again'
-FROM unnest(CAST(:ids AS varchar[]), CAST(:attempts AS integer[])) AS u(id, attempt)
-WHERE a.arq_job_id = u.id AND a.attempt < u.attempt AND a.status = 'running'
-""")
-# Inserted once per (job, attempt), and only for jobs the ledger knows (a retried commit is harmless).
-_PG_INSERT_ATTEMPTS = text("""
-INSERT INTO worker_job_attempt (arq_job_id, attempt, worker_id, status, started_at, finished_at, duration_ms,
-                                error_type, error_message)
-SELECT u.id, u.attempt, u.worker, u.status, u.started, u.finished, u.duration, u.etype, u.emsg
-FROM unnest(CAST(:ids AS varchar[]), CAST(:attempts AS integer[]), CAST(:workers AS varchar[]),
-            CAST(:statuses AS varchar[]), CAST(:started AS timestamptz[]), CAST(:finished AS timestamptz[]),
-            CAST(:durations AS integer[]), CAST(:etypes AS varchar[]), CAST(:emsgs AS text[]))
-     AS u(id, attempt, worker, status, started, finished, duration, etype, emsg)
-WHERE EXISTS (SELECT 1 FROM worker_job_run r WHERE r.arq_job_id = u.id)
-  AND NOT EXISTS (SELECT 1 FROM worker_job_attempt a WHERE a.arq_job_id = u.id AND a.attempt = u.attempt)
-""")
-_PG_END_RUNS = text(f"""
-UPDATE worker_job_run AS r
-SET status = u.status, attempt = u.attempt, started_at = u.started, worker_id = u.worker,
-    finished_at = u.finished, duration_ms = u.duration, error_type = u.etype, error_message = u.emsg,
-    result_summary = CAST(u.result AS jsonb), next_attempt_at = u.next, updated_at = :now
-FROM unnest(CAST(:ids AS varchar[]), CAST(:statuses AS varchar[]), CAST(:attempts AS integer[]),
-            CAST(:started AS timestamptz[]), CAST(:workers AS varchar[]), CAST(:finished AS timestamptz[]),
-            CAST(:durations AS integer[]), CAST(:etypes AS varchar[]), CAST(:emsgs AS text[]),
-            CAST(:results AS text[]), CAST(:nexts AS timestamptz[]))
-     AS u(id, status, attempt, started, worker, finished, duration, etype, emsg, result, next)
-WHERE r.arq_job_id = u.id AND r.{ACTIVE_STATUSES_SQL}
-""")
-_PG_END_ATTEMPTS = text("""
-UPDATE worker_job_attempt AS a
-SET status = u.status, finished_at = u.finished, duration_ms = u.duration, error_type = u.etype,
-    error_message = u.emsg
-FROM unnest(CAST(:ids AS varchar[]), CAST(:attempts AS integer[]), CAST(:statuses AS varchar[]),
-            CAST(:finished AS timestamptz[]), CAST(:durations AS integer[]), CAST(:etypes AS varchar[]),
-            CAST(:emsgs AS text[])) AS u(id, attempt, status, finished, duration, etype, emsg)
-WHERE a.arq_job_id = u.id AND a.attempt = u.attempt
-""")
+_PG_MARK_LOST = f"""
+lost AS (
+  UPDATE worker_job_attempt AS a
+  SET status = '{LOST}', finished_at = :now, error_type = 'WorkerLost',
+      error_message = 'the worker of this attempt stopped; the job was claimed again'
+  FROM unnest(CAST(:l_ids AS varchar[]), CAST(:l_attempts AS integer[])) AS u(id, attempt)
+  WHERE a.arq_job_id = u.id AND a.attempt < u.attempt AND a.status = 'running' RETURNING 1)"""
+# Inserted once per (job, attempt), and only for jobs the ledger knows (a repeated commit is harmless).
+_PG_INSERT_ATTEMPTS = """
+new_attempts AS (
+  INSERT INTO worker_job_attempt (arq_job_id, attempt, worker_id, status, started_at, finished_at, duration_ms,
+                                  error_type, error_message)
+  SELECT u.id, u.attempt, u.worker, u.status, u.started, u.finished, u.duration, u.etype, u.emsg
+  FROM unnest(CAST(:a_ids AS varchar[]), CAST(:a_attempts AS integer[]), CAST(:a_workers AS varchar[]),
+              CAST(:a_statuses AS varchar[]), CAST(:a_started AS timestamptz[]),
+              CAST(:a_finished AS timestamptz[]), CAST(:a_durations AS integer[]), CAST(:a_etypes AS varchar[]),
+              CAST(:a_emsgs AS text[]))
+       AS u(id, attempt, worker, status, started, finished, duration, etype, emsg)
+  WHERE EXISTS (SELECT 1 FROM worker_job_run r WHERE r.arq_job_id = u.id)
+    AND NOT EXISTS (SELECT 1 FROM worker_job_attempt a WHERE a.arq_job_id = u.id AND a.attempt = u.attempt)
+  RETURNING 1)"""
+_PG_END_RUNS = f"""
+end_runs AS (
+  UPDATE worker_job_run AS r
+  SET status = u.status, attempt = u.attempt, started_at = u.started, worker_id = u.worker,
+      finished_at = u.finished, duration_ms = u.duration, error_type = u.etype, error_message = u.emsg,
+      result_summary = CAST(u.result AS jsonb), next_attempt_at = u.next, updated_at = :now
+  FROM unnest(CAST(:e_ids AS varchar[]), CAST(:e_statuses AS varchar[]), CAST(:e_attempts AS integer[]),
+              CAST(:e_started AS timestamptz[]), CAST(:e_workers AS varchar[]), CAST(:e_finished AS timestamptz[]),
+              CAST(:e_durations AS integer[]), CAST(:e_etypes AS varchar[]), CAST(:e_emsgs AS text[]),
+              CAST(:e_results AS text[]), CAST(:e_nexts AS timestamptz[]))
+       AS u(id, status, attempt, started, worker, finished, duration, etype, emsg, result, next)
+  WHERE r.arq_job_id = u.id AND r.{ACTIVE_STATUSES_SQL} RETURNING 1)"""
+_PG_END_ATTEMPTS = """
+end_attempts AS (
+  UPDATE worker_job_attempt AS a
+  SET status = u.status, finished_at = u.finished, duration_ms = u.duration, error_type = u.etype,
+      error_message = u.emsg
+  FROM unnest(CAST(:w_ids AS varchar[]), CAST(:w_attempts AS integer[]), CAST(:w_statuses AS varchar[]),
+              CAST(:w_finished AS timestamptz[]), CAST(:w_durations AS integer[]), CAST(:w_etypes AS varchar[]),
+              CAST(:w_emsgs AS text[])) AS u(id, attempt, status, finished, duration, etype, emsg)
+  WHERE a.arq_job_id = u.id AND a.attempt = u.attempt RETURNING 1)"""
+_PG_EVENTS = """
+events AS (
+  INSERT INTO outbox_event (routing_key, payload, created_at, attempts)
+  SELECT u.k, CAST(u.p AS jsonb), :now, 0
+  FROM unnest(CAST(:v_keys AS varchar[]), CAST(:v_payloads AS text[])) AS u(k, p) RETURNING 1)"""
 
 
-def _write_set_based(conn: Connection, starts: list[AttemptRecord], new_attempts: list[AttemptRecord],
-                     ends: list[AttemptRecord], now: datetime) -> None:
+def pg_batch_statement(starts: list[AttemptRecord], new_attempts: list[AttemptRecord], ends: list[AttemptRecord],
+                       now: datetime) -> tuple[str, dict[str, Any]] | None:
+    """The batch as one SQL statement and its parameters (None when there is nothing to write)."""
+    parts: list[str] = []
+    params: dict[str, Any] = {"now": now}
     if starts:
-        conn.execute(_PG_START_RUNS, {
-            "now": now, "ids": [r.job_id for r in starts], "attempts": [r.attempt for r in starts],
-            "started": [r.started_at for r in starts], "workers": [r.worker_id for r in starts]})
+        parts.append(_PG_START_RUNS)
+        params.update(s_ids=[r.job_id for r in starts], s_attempts=[r.attempt for r in starts],
+                      s_started=[r.started_at for r in starts], s_workers=[r.worker_id for r in starts])
     retried = [r for r in new_attempts if r.attempt > 1]
     if retried:
-        conn.execute(_PG_MARK_LOST, {"now": now, "ids": [r.job_id for r in retried],
-                                     "attempts": [r.attempt for r in retried]})
+        parts.append(_PG_MARK_LOST)
+        params.update(l_ids=[r.job_id for r in retried], l_attempts=[r.attempt for r in retried])
     if new_attempts:
+        parts.append(_PG_INSERT_ATTEMPTS)
         rows = [_attempt_row(r) for r in new_attempts]
-        conn.execute(_PG_INSERT_ATTEMPTS, {
-            "ids": [r["arq_job_id"] for r in rows], "attempts": [r["attempt"] for r in rows],
-            "workers": [r["worker_id"] for r in rows], "statuses": [r["status"] for r in rows],
-            "started": [r["started_at"] for r in rows], "finished": [r["finished_at"] for r in rows],
-            "durations": [r["duration_ms"] for r in rows], "etypes": [r["error_type"] for r in rows],
-            "emsgs": [r["error_message"] for r in rows]})
-    if not ends:
-        return
-    conn.execute(_PG_END_RUNS, {
-        "now": now, "ids": [r.job_id for r in ends], "statuses": [r.run_status.value for r in ends],
-        "attempts": [r.attempt for r in ends], "started": [r.started_at for r in ends],
-        "workers": [r.worker_id for r in ends], "finished": [r.finished_at for r in ends],
-        "durations": [r.duration_ms for r in ends], "etypes": [r.error_type for r in ends],
-        "emsgs": [r.error_message for r in ends],
-        "results": [None if r.result_summary is None else json.dumps(r.result_summary) for r in ends],
-        "nexts": [r.next_attempt_at for r in ends]})
+        params.update(a_ids=[r["arq_job_id"] for r in rows], a_attempts=[r["attempt"] for r in rows],
+                      a_workers=[r["worker_id"] for r in rows], a_statuses=[r["status"] for r in rows],
+                      a_started=[r["started_at"] for r in rows], a_finished=[r["finished_at"] for r in rows],
+                      a_durations=[r["duration_ms"] for r in rows], a_etypes=[r["error_type"] for r in rows],
+                      a_emsgs=[r["error_message"] for r in rows])
+    if ends:
+        parts.append(_PG_END_RUNS)
+        params.update(
+            e_ids=[r.job_id for r in ends], e_statuses=[r.run_status.value for r in ends],
+            e_attempts=[r.attempt for r in ends], e_started=[r.started_at for r in ends],
+            e_workers=[r.worker_id for r in ends], e_finished=[r.finished_at for r in ends],
+            e_durations=[r.duration_ms for r in ends], e_etypes=[r.error_type for r in ends],
+            e_emsgs=[r.error_message for r in ends],
+            e_results=[None if r.result_summary is None else json.dumps(r.result_summary) for r in ends],
+            e_nexts=[r.next_attempt_at for r in ends])
     written = [r for r in ends if r.start_written]
     if written:
-        conn.execute(_PG_END_ATTEMPTS, {
-            "ids": [r.job_id for r in written], "attempts": [r.attempt for r in written],
-            "statuses": [r.attempt_status for r in written], "finished": [r.finished_at for r in written],
-            "durations": [r.duration_ms for r in written], "etypes": [r.error_type for r in written],
-            "emsgs": [r.error_message for r in written]})
+        parts.append(_PG_END_ATTEMPTS)
+        params.update(w_ids=[r.job_id for r in written], w_attempts=[r.attempt for r in written],
+                      w_statuses=[r.attempt_status for r in written], w_finished=[r.finished_at for r in written],
+                      w_durations=[r.duration_ms for r in written], w_etypes=[r.error_type for r in written],
+                      w_emsgs=[r.error_message for r in written])
+    events = [r.event for r in ends if r.event]
+    if events:
+        for key, _ in events:
+            if key not in EVENT_TOPICS:
+                raise ValueError(f"unknown event topic {key!r}")
+        parts.append(_PG_EVENTS)
+        params.update(v_keys=[k for k, _ in events], v_payloads=[json.dumps(p, default=str) for _, p in events])
+    if not parts:
+        return None
+    return "WITH" + ",".join(parts) + "\nSELECT 1", params
 
 
 # ---- SQLite (single-host dev mode): executemany, same steps ----
