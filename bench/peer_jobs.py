@@ -62,7 +62,7 @@ if os.environ.get("BENCH_PEER") == "dramatiq":
     from dramatiq.brokers.redis import RedisBroker
 
     _sync = redis.Redis.from_url(URL)
-    dramatiq.set_broker(RedisBroker(url=URL))
+    dramatiq.set_broker(RedisBroker(url=URL))  # type: ignore[no-untyped-call]
 
     @dramatiq.actor(queue_name="peers", max_retries=0)
     def dramatiq_incr(token: str | None = None) -> None:

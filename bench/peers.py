@@ -24,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psutil
 import redis
@@ -125,7 +125,7 @@ def dramatiq_variant(url: str) -> Callable[[], Awaitable[Variant]]:
         import dramatiq
         from dramatiq.brokers.redis import RedisBroker
 
-        broker = RedisBroker(url=url)
+        broker = RedisBroker(url=url)  # type: ignore[no-untyped-call]
 
         def message(token: str | None) -> dramatiq.Message[Any]:
             return dramatiq.Message(queue_name="peers", actor_name="dramatiq_incr", args=(),
@@ -176,7 +176,7 @@ async def throughput(variant: Variant, client: redis.Redis, jobs: int) -> dict[s
         first: float | None = None
         deadline = began + 300
         while True:
-            count = int(client.get(COUNTER) or 0)
+            count = int(cast("bytes | None", client.get(COUNTER)) or 0)
             now = time.perf_counter()
             samples.append((now, count))
             if first is None and count > 0:
@@ -215,9 +215,9 @@ async def idle_and_latency(variant: Variant, client: redis.Redis, count: int, ga
             sent[token] = (before, time.time())
             await asyncio.sleep(gap_s)
         deadline = time.time() + 30
-        while client.hlen(STARTS) < count + 1 and time.time() < deadline:
+        while cast(int, client.hlen(STARTS)) < count + 1 and time.time() < deadline:
             await asyncio.sleep(0.02)
-        starts = {k.decode(): float(v) for k, v in client.hgetall(STARTS).items()}
+        starts = {k.decode(): float(v) for k, v in cast("dict[bytes, bytes]", client.hgetall(STARTS)).items()}
     finally:
         _stop(proc)
     missing = [t for t in sent if t not in starts]

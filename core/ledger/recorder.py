@@ -200,9 +200,7 @@ class LedgerRecorder:
         if statement is None:
             return
         # The recorder keeps its own autocommit connection: no pool checkout (and pre-ping) per batch.
-        conn = self._conn
-        if conn is None:
-            conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        conn = self._conn or self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             conn.execute(text(statement[0]), statement[1])
         except Exception:

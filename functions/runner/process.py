@@ -16,6 +16,7 @@ from core.queues.catalog import queue as catalog_queue
 from core.resources import open_resources
 from core.settings import Settings
 from functions.registry import resolve_for_queues
+from functions.runner.implementations import LazyImplementations
 from functions.runner.tuning import ConcurrencySource
 from functions.runner.worker import GroupWorker, WorkerStats
 
@@ -39,7 +40,7 @@ async def serve(settings: Settings, *, group: str | None = None, queue: str | No
     """Run a worker until stopped (or, with ``burst``, until its queues are empty)."""
     validate()
     group_name, queues, display = _targets(group, queue)
-    implementations = resolve_for_queues(queues)
+    implementations = LazyImplementations(queues)  # families are imported by their first job
     fixed = concurrency or settings.worker_concurrency
     if fixed is not None and fixed < 1:
         raise ConfigError("--concurrency must be at least 1")

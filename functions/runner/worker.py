@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +57,7 @@ class GroupWorker:
     """One worker process's job loop (see the module docstring)."""
 
     def __init__(self, resources: Resources, *, group: str, queues: list[str],
-                 implementations: dict[str, JobFunction], concurrency: ConcurrencySource,
+                 implementations: Mapping[str, JobFunction], concurrency: ConcurrencySource,
                  burst: bool = False, name: str | None = None) -> None:
         settings = resources.settings
         self.resources = resources
