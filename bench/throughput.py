@@ -31,7 +31,6 @@ from core.resources import open_resources
 from core.settings import Settings
 
 
-
 async def _enqueue_ours(settings: Settings, jobs: int) -> None:
     async with open_resources(settings) as res:
         spec = function("noop")

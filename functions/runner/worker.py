@@ -316,19 +316,21 @@ class GroupWorker:
             inner.cancel()
 
     async def _drain(self) -> None:
-        """Let running jobs end within the grace period, interrupt (re-queue) the rest, and give their
-        endings a short last chance to be recorded; endings that cannot be (an outage) are abandoned:
-        their jobs stay leased in Redis and run again when the lease expires."""
+        """Within the grace period: let running jobs end, interrupt (re-queue) the rest in time for their
+        endings to be recorded, and abandon endings that cannot be (an outage): those jobs stay leased
+        in Redis and run again when the lease expires."""
         if not self._running:
             return
         grace = self.resources.settings.shutdown_grace_seconds
-        _done, pending = await asyncio.wait(list(self._running.values()), timeout=grace)
+        deadline = time.monotonic() + grace
+        reserve = min(_LAST_WRITE_S, grace / 3)  # kept for writing the endings of interrupted jobs
+        _done, pending = await asyncio.wait(list(self._running.values()), timeout=grace - reserve)
         if not pending:
             return
         log.warning("grace period over: re-queueing %d running job(s)", len(pending))
         for job_id in list(self._running):
             self._cancel_inner(job_id, self._interrupting)
-        _done, pending = await asyncio.wait(pending, timeout=_LAST_WRITE_S)
+        _done, pending = await asyncio.wait(pending, timeout=max(0.0, deadline - time.monotonic()))
         if pending:
             dropped = self._recorder.abandon("worker stopped before the ending could be recorded")
             for task in pending:
@@ -341,14 +343,14 @@ class GroupWorker:
         """Write what is left, stop every helper and remove the heartbeat, each step time-bounded."""
         self._recorder.request_close()
         flusher = self._supervisor.task("ledger-flusher")
-        if flusher is not None:
+        if flusher is not None and self._recorder.pending:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(flusher), _LAST_WRITE_S)
         self._recorder.abandon("worker stopped")
         self._recorder.release()
         await self._supervisor.cancel()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._heartbeat.remove(self.resources.redis), _LAST_WRITE_S)
+            await asyncio.wait_for(self._heartbeat.remove(self.resources.redis), 0.5)
 
 
 def _permanent(message: str) -> Exception:
