@@ -13,7 +13,7 @@ The writes are idempotent (terminal rows are never overwritten, an attempt row i
 so a commit whose acknowledgement was lost does no harm when repeated.
 
 On PostgreSQL a batch is one statement (data-modifying CTEs over unnest'ed arrays) run in autocommit
-on the recorder's own connection: one round trip per batch whatever its size.
+on the recorder's own async psycopg connection: one round trip per batch whatever its size, no thread hop.
 
 Small groups: the flush timer (``flush_interval_s``) only runs while other jobs are still executing
 (``executing()``): when the last running job ends the batch is written at once, so a one-slot
@@ -26,12 +26,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, insert, text, update
 
 from core.db.models.base import utcnow
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 LOST = "lost"  # attempt status: its worker vanished and another worker claimed the run again
 # A literal predicate: executemany cannot expand an IN list, and terminal rows must never be overwritten.
 _ACTIVE = text(f"worker_job_run.{ACTIVE_STATUSES_SQL}")
+_PARAM = re.compile(r"(?<!:):(\w+)")  # SQLAlchemy-style :name -> psycopg's %(name)s
 _RUN: Table = WorkerJobRun.__table__  # type: ignore[assignment]
 _ATTEMPT: Table = WorkerJobAttempt.__table__  # type: ignore[assignment]
 
@@ -102,7 +105,8 @@ class LedgerRecorder:
         self._closing = False
         self._busy_since: float | None = None
         self._set_based = engine.dialect.name == "postgresql"
-        self._conn: Connection | None = None
+        self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._conn: psycopg.AsyncConnection[Any] | None = None
 
     def started(self, record: AttemptRecord) -> None:
         """Queue the 'running' write of an attempt (not awaited: the job runs meanwhile)."""
@@ -176,7 +180,10 @@ class LedgerRecorder:
         self._busy_since = time.monotonic()
         try:
             if not batch.committed:
-                await asyncio.to_thread(self._write, fresh_starts, batch.ends)
+                if self._set_based:
+                    await self._write_pg(fresh_starts, batch.ends)
+                else:
+                    await asyncio.to_thread(self._write, fresh_starts, batch.ends)
                 batch.committed = True
                 for r in fresh_starts:
                     r.start_written = True
@@ -189,34 +196,39 @@ class LedgerRecorder:
                 r.done.set_result(None)
 
     def _write(self, starts: list[AttemptRecord], ends: list[AttemptRecord]) -> None:
+        """SQLite: one transaction of executemany steps (run in a thread)."""
         now = utcnow()
         new_attempts = [*starts, *(r for r in ends if not r.start_written)]
-        if not self._set_based:
-            with self._engine.begin() as conn:
-                _write_rows(conn, starts, new_attempts, ends, now)
-                record_events(conn, [r.event for r in ends if r.event])
-            return
-        statement = pg_batch_statement(starts, new_attempts, ends, now)
+        with self._engine.begin() as conn:
+            _write_rows(conn, starts, new_attempts, ends, now)
+            record_events(conn, [r.event for r in ends if r.event])
+
+    async def _write_pg(self, starts: list[AttemptRecord], ends: list[AttemptRecord]) -> None:
+        """PostgreSQL: the batch as one statement on the recorder's own async autocommit connection
+        (no thread hop, no pool checkout or pre-ping per batch); reconnects after a failure."""
+        new_attempts = [*starts, *(r for r in ends if not r.start_written)]
+        statement = pg_batch_statement(starts, new_attempts, ends, utcnow())
         if statement is None:
             return
-        # The recorder keeps its own autocommit connection: no pool checkout (and pre-ping) per batch.
-        conn = self._conn or self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        conn = self._conn
         try:
-            conn.execute(text(statement[0]), statement[1])
-        except Exception:
+            if conn is None or conn.closed:
+                conn = self._conn = await psycopg.AsyncConnection.connect(self._dsn, autocommit=True,
+                                                                          connect_timeout=5)
+            await conn.execute(_PARAM.sub(r"%(\1)s", statement[0]).encode(), statement[1])
+        except psycopg.Error as exc:
             self._conn = None
-            with contextlib.suppress(Exception):
-                conn.invalidate()
-                conn.close()
-            raise
-        self._conn = conn
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+            raise LedgerError(f"ledger write failed: {exc}") from exc
 
-    def release(self) -> None:
-        """Return the recorder's connection (at shutdown)."""
+    async def release(self) -> None:
+        """Close the recorder's connection (at shutdown)."""
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(Exception):
-                conn.close()
+                await asyncio.wait_for(conn.close(), 1.0)
 
 
 # ---- PostgreSQL: the whole batch is ONE statement (data-modifying CTEs; columns travel as arrays) ----

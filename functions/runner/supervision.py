@@ -20,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+import psycopg
 from redis.exceptions import BusyLoadingError, ReadOnlyError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -41,7 +42,7 @@ def transient_dependency(exc: BaseException) -> str | None:
     """The dependency whose unavailability ``exc`` shows (``REDIS`` / ``DATABASE``), None for other errors."""
     if isinstance(exc, _REDIS_DOWN):
         return REDIS
-    if isinstance(exc, (OperationalError, DisconnectionError)):
+    if isinstance(exc, (OperationalError, DisconnectionError, psycopg.OperationalError)):
         return DATABASE
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return DATABASE

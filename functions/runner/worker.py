@@ -347,7 +347,7 @@ class GroupWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(flusher), _LAST_WRITE_S)
         self._recorder.abandon("worker stopped")
-        self._recorder.release()
+        await self._recorder.release()
         await self._supervisor.cancel()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._heartbeat.remove(self.resources.redis), 0.5)

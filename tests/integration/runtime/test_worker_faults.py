@@ -34,6 +34,12 @@ def _ledger(db: sessionmaker[Session]) -> tuple[dict[str, str], list[str]]:
     return runs, tries
 
 
+def _attempts_of(db: sessionmaker[Session], job_id: str) -> list[tuple[int, str, str | None]]:
+    with db() as session:
+        rows = session.execute(select(WorkerJobAttempt).where(WorkerJobAttempt.arq_job_id == job_id)).scalars()
+        return [(a.attempt, a.status, a.error_message) for a in rows]
+
+
 def _stop(proc: object, log: Path, within: float) -> float:
     """SIGTERM the worker; returns how long it took to exit (it must exit 0)."""
     import subprocess
@@ -91,7 +97,8 @@ def test_worker_rides_out_a_redis_restart_under_a_stream_of_jobs(
         wait_until(all_done, timeout=60, what=f"all {len(enqueued)} stream jobs to succeed")
         assert proc.poll() is None, log.read_text()
         counts = {k.decode(): int(v) for k, v in private_redis.client().hgetall("runs").items()}
-        assert all(counts.get(j) == 1 for j in enqueued), "a job ran twice or not at all"
+        odd = {j: (counts.get(j), _attempts_of(db, j)) for j in enqueued if counts.get(j) != 1}
+        assert not odd, f"jobs that did not run exactly once: {odd}"
         statuses, tries = _ledger(db)
         assert set(statuses.values()) <= TERMINAL, statuses
         assert "running" not in tries
