@@ -18,6 +18,15 @@ def test_family_queue_table_matches_the_families_jobs() -> None:
         assert {FUNCTIONS[name].queue for name in jobs} == FAMILY_QUEUES[module], module
 
 
+def test_every_catalogued_function_of_every_queue_resolves_lazily() -> None:
+    """What the start-up check used to do in each worker, done once here for every queue."""
+    everything = implementations()
+    for queue in sorted({spec.queue for spec in FUNCTIONS.values()}):
+        lazy = LazyImplementations([queue])
+        for name in lazy:
+            assert lazy[name] is everything[name], (queue, name)
+
+
 def test_lazy_lookup_finds_every_function_of_a_queue() -> None:
     everything = implementations()
     lazy = LazyImplementations(["periodic_run", "stats_cache"])
