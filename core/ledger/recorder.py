@@ -45,6 +45,7 @@ from core.ledger.states import RunStatus
 __all__ = ["LOST", "AttemptRecord", "LedgerRecorder"]
 
 log = logging.getLogger(__name__)
+START_DELAY_S = 0.05  # how long an attempt start may wait for its ending to share one write
 LOST = "lost"  # attempt status: its worker vanished and another worker claimed the run again
 # A literal predicate: executemany cannot expand an IN list, and terminal rows must never be overwritten.
 _ACTIVE = text(f"worker_job_run.{ACTIVE_STATUSES_SQL}")
@@ -162,10 +163,23 @@ class LedgerRecorder:
             self._batch = None
 
     async def _gather(self) -> None:
-        """Let more records join the batch while other jobs still run, at most one flush interval."""
-        deadline = time.monotonic() + self._interval
-        while not self._closing and self._executing() > 0:
-            left = deadline - time.monotonic()
+        """Let more records join the batch. Endings hold slots, so once one is queued the batch waits at
+        most one flush interval, and not at all when no other job still runs; attempt starts hold
+        nothing, so alone they wait up to START_DELAY_S for their job's ending to join them (one write
+        per short job instead of two)."""
+        loop = asyncio.get_running_loop()
+        start_deadline = loop.time() + max(self._interval, START_DELAY_S)
+        end_deadline: float | None = None
+        while not self._closing:
+            if self._ends:
+                if self._executing() <= 0:
+                    return
+                if end_deadline is None:
+                    end_deadline = loop.time() + self._interval
+                deadline = end_deadline
+            else:
+                deadline = start_deadline
+            left = deadline - loop.time()
             if left <= 0:
                 return
             self._dirty.clear()
