@@ -52,13 +52,13 @@ async def _nothing() -> None:
 
 def ours(settings: Settings, slots: int) -> Callable[[], Awaitable[Variant]]:
     async def make() -> Variant:
-        from core.queues.catalog import function
+        from core.queues.catalog import NOOP
         from core.queues.enqueue import EnqueueRequest
         from core.resources import open_resources
 
         ctx = open_resources(settings)
         res = await ctx.__aenter__()
-        spec = function("noop")
+        spec = NOOP
 
         async def bulk(n: int) -> None:
             for start in range(0, n, 1000):

@@ -40,13 +40,13 @@ from core.db.models.base import utcnow
 from core.db.models.ledger import ACTIVE_STATUSES_SQL, WorkerJobAttempt, WorkerJobRun
 from core.errors import LedgerError
 from core.events.outbox import EVENT_TOPICS, record_events
-from core.ledger.states import RunStatus
+from core.ledger.states import AttemptStatus, RunStatus
 
 __all__ = ["LOST", "AttemptRecord", "LedgerRecorder"]
 
 log = logging.getLogger(__name__)
 START_DELAY_S = 0.05  # how long an attempt start may wait for its ending to share one write
-LOST = "lost"  # attempt status: its worker vanished and another worker claimed the run again
+LOST = AttemptStatus.LOST.value  # its worker vanished and another worker claimed the run again
 # A literal predicate: executemany cannot expand an IN list, and terminal rows must never be overwritten.
 _ACTIVE = text(f"worker_job_run.{ACTIVE_STATUSES_SQL}")
 _PARAM = re.compile(r"(?<!:):(\w+)")  # SQLAlchemy-style :name -> psycopg's %(name)s
@@ -78,8 +78,10 @@ class AttemptRecord:
     def attempt_status(self) -> str:
         """Status of this attempt row (the run may go on with another attempt)."""
         if self.run_status in (RunStatus.RETRYING, RunStatus.DEAD) and self.error_type == "WorkerShutdown":
-            return "interrupted"
-        return {RunStatus.RETRYING: "failed", RunStatus.DEAD: "failed"}.get(self.run_status, self.run_status.value)
+            return AttemptStatus.INTERRUPTED.value
+        if self.run_status in (RunStatus.RETRYING, RunStatus.DEAD):
+            return AttemptStatus.FAILED.value
+        return AttemptStatus(self.run_status.value).value
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterator, Mapping
 
 from core.queues.catalog import functions_for_queues
-from functions.registry import JobFunction
+from functions.registry import JobFunction, implemented_in
 
 __all__ = ["FAMILY_QUEUES", "LazyImplementations"]
 
@@ -52,7 +52,8 @@ class LazyImplementations(Mapping[str, JobFunction]):
             raise KeyError(name)
         while name not in self._loaded and self._pending:
             module = self._pending.pop(0)
-            jobs: dict[str, JobFunction] = importlib.import_module(module).JOBS
+            importlib.import_module(module)  # its @implements bind the functions
+            jobs = implemented_in(module)
             self._loaded.update({n: f for n, f in jobs.items() if n in self._names})
             log.debug("imported job family %s", module)
         return self._loaded[name]

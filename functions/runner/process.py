@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, cast
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any, cast
 
 from core.errors import ConfigError
 from core.queues.catalog import GROUPS, validate
@@ -20,9 +23,24 @@ from functions.runner.implementations import LazyImplementations
 from functions.runner.tuning import ConcurrencySource
 from functions.runner.worker import GroupWorker, WorkerStats
 
+if TYPE_CHECKING:
+    from functions.runner.scale_in import ScaleInProtection
+
 __all__ = ["run_worker_process", "serve", "serve_all_groups"]
 
 log = logging.getLogger(__name__)
+
+
+def _protection(settings: Settings) -> AbstractAsyncContextManager[ScaleInProtection | None]:
+    """ECS task scale-in protection while busy; ECS sets ECS_AGENT_URI in every task, elsewhere it is off
+    (and its HTTP client is not even imported: start-up time and memory)."""
+    agent_uri = os.environ.get("ECS_AGENT_URI")
+    if not agent_uri:
+        return contextlib.nullcontext()
+    from functions.runner.scale_in import scale_in_protection
+
+    return scale_in_protection(agent_uri, expires_minutes=settings.scale_in_protection_minutes,
+                               idle_s=settings.scale_in_idle_seconds)
 
 
 def _targets(group: str | None, queue: str | None) -> tuple[str, list[str], str]:
@@ -46,11 +64,12 @@ async def serve(settings: Settings, *, group: str | None = None, queue: str | No
         raise ConfigError("--concurrency must be at least 1")
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="integramon"))
-    async with open_resources(settings, pool_size=10) as resources:
+    async with open_resources(settings, pool_size=10) as resources, _protection(settings) as protection:
         source = ConcurrencySource(resources.sessions, group_name, fixed=fixed,
                                    profile_override=settings.worker_profile)
         worker = GroupWorker(resources, group=group_name, queues=queues, implementations=implementations,
                              concurrency=source, burst=burst, name=display)
+        worker.busy_listener = protection.listener() if protection else None
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, worker.request_stop)

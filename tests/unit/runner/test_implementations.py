@@ -7,14 +7,15 @@ import subprocess
 import sys
 
 from core.queues.catalog import FUNCTIONS, functions_for_queues
-from functions.registry import FAMILY_MODULES, implementations
+from functions.registry import FAMILY_MODULES, implementations, implemented_in
 from functions.runner.implementations import FAMILY_QUEUES, LazyImplementations
 
 
 def test_family_queue_table_matches_the_families_jobs() -> None:
     assert set(FAMILY_QUEUES) == set(FAMILY_MODULES)
     for module in FAMILY_MODULES:
-        jobs = importlib.import_module(module).JOBS
+        importlib.import_module(module)
+        jobs = implemented_in(module)
         assert {FUNCTIONS[name].queue for name in jobs} == FAMILY_QUEUES[module], module
 
 
