@@ -38,7 +38,8 @@ CONSOLE_DIR = Path(__file__).parent / "console"
 def _lifespan(settings: Settings, pool_size: int) -> Any:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_resources(settings, pool_size=pool_size) as resources:
+        # no start-up check: the API starts while Redis or the database is down and answers 503 until they return
+        async with open_resources(settings, pool_size=pool_size, check=False) as resources:
             pages = _ledger_pages(settings)
             if pages is not None:
                 await pages.open()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.session import create_db_engine, make_session_factory
 from core.errors import ServiceUnavailable
+from core.outage import DATABASE, REDIS
 from core.queues.enqueue import Enqueuer
 from core.secrets import SecretBox
 from core.settings import Settings
@@ -34,7 +35,7 @@ async def check_redis(redis: Redis, url: str) -> None:
     try:
         await redis.ping()
     except (RedisError, OSError) as exc:
-        raise ServiceUnavailable(f"Redis not reachable at {url}: {exc}") from exc
+        raise ServiceUnavailable(f"Redis not reachable at {url}: {exc}", dependency=REDIS) from exc
 
 
 def check_database(engine: Engine) -> None:
@@ -42,17 +43,23 @@ def check_database(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
     except OperationalError as exc:
-        raise ServiceUnavailable(f"database not reachable ({engine.url.render_as_string()}): {exc.orig}") from exc
+        raise ServiceUnavailable(f"database not reachable ({engine.url.render_as_string()}): {exc.orig}",
+                                 dependency=DATABASE) from exc
 
 
 @asynccontextmanager
-async def open_resources(settings: Settings, *, pool_size: int = 5) -> AsyncIterator[Resources]:
-    """Open and check Redis and the database; close both on exit."""
+async def open_resources(settings: Settings, *, pool_size: int = 5, check: bool = True) -> AsyncIterator[Resources]:
+    """Open (and with ``check``, test) Redis and the database; close both on exit.
+
+    ``check=False`` is for a server that must start while a dependency is down and answer 503 until
+    it returns (the admin API): both clients connect lazily and reconnect by themselves.
+    """
     engine = create_db_engine(settings.resolved_database_url, pool_size=pool_size)
     redis = Redis.from_url(settings.redis_url)
     try:
-        await check_redis(redis, settings.redis_url)
-        check_database(engine)
+        if check:
+            await check_redis(redis, settings.redis_url)
+            check_database(engine)
         sessions = make_session_factory(engine)
         sealer = SecretBox(settings).encrypt_bytes
         yield Resources(settings, engine, sessions, redis, Enqueuer(redis, sessions, sealer))

@@ -50,6 +50,10 @@ class Settings:
     queue_sample_seconds: float = 15.0
     queue_sample_retention_days: int = 14
     cloudwatch_namespace: str = ""
+    # controller: fault recovery and retention (faults)
+    reconcile_seconds: float = 60.0
+    job_vanished_grace_seconds: float = 30.0
+    retention_seconds: float = 300.0
     # storage
     archive_dir: Path | None = None
     s3_endpoint_url: str = ""
