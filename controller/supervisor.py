@@ -148,7 +148,7 @@ class Supervisor:
             if healthy != state.healthy:
                 state.healthy = healthy
                 changed.append(state)
-                if not healthy:
+                if not healthy and not self._outages.in_outage(state.name):  # an outage is logged once
                     log.error("controller loop %s is unhealthy (no successful run in %.0f s)",
                               state.name, now - (state.last_ok_at or state.started_at))
         return changed

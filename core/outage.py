@@ -74,6 +74,10 @@ class OutageLog:
         """Dependencies this process currently sees down."""
         return sorted(self._open)
 
+    def in_outage(self, caller: str) -> bool:
+        """Whether ``caller``'s last attempt failed on a dependency (its outage was logged already)."""
+        return caller in self._failing
+
     def failed(self, caller: str, exc: BaseException) -> str | None:
         """Record a failed attempt; returns the dependency (None when the error is not an outage)."""
         dependency = dependency_of(exc)

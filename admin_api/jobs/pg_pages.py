@@ -16,6 +16,7 @@ pages answer 200 again as soon as the database does.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -27,12 +28,13 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from admin_api.jobs.queries import encode_cursor
 from admin_api.jobs.schemas import RunFilter
 from core.errors import ServiceUnavailable
-from core.outage import DATABASE
+from core.outage import DATABASE, OutageLog
 
 __all__ = ["FRESH_S", "PgLedgerPages"]
 
 FRESH_S = 0.25  # how long an identical ledger page may be served again without a new query
 _MAX_FRESH = 512
+log = logging.getLogger(__name__)
 _WAIT_S = 3.0  # longest a request waits for a connection before answering 503
 _RECONNECT_S = 365 * 86400.0  # the pool never gives up reconnecting (an outage of any length)
 
@@ -103,12 +105,15 @@ class PgLedgerPages:
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
             dsn, min_size=size, max_size=size, open=False, timeout=_WAIT_S, reconnect_timeout=_RECONNECT_S,
             kwargs={"autocommit": True, "prepare_threshold": 1}, configure=_configure, name="ledger-pages")
+        self._outages = OutageLog(log, "admin API jobs list")
         self._statements: dict[tuple[str, ...], bytes] = {}  # at most 2^7 filter shapes
         self._fresh: dict[tuple[Any, ...], tuple[float, bytes]] = {}
         self._inflight: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
 
     async def open(self) -> None:
         """Start connecting in the background; the API serves (503 for pages) until the database answers."""
+        # the pool logs every failed reconnect; our outage log says it once per outage instead
+        logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
         await self._pool.open(wait=False)
 
     async def close(self) -> None:
@@ -152,13 +157,18 @@ class PgLedgerPages:
         if statement is None:
             statement = self._statements[shape] = _statement(where).as_bytes(None)
         try:
-            row = await self._fetch(statement, params)
-        except psycopg.OperationalError:
-            await self._pool.check()  # drop every idle connection the outage broke, then try once more
             try:
                 row = await self._fetch(statement, params)
-            except psycopg.OperationalError as exc:
-                raise ServiceUnavailable(f"{DATABASE} query failed: {exc}", dependency=DATABASE) from exc
+            except psycopg.OperationalError:
+                await self._pool.check()  # drop every idle connection the outage broke, then try once more
+                try:
+                    row = await self._fetch(statement, params)
+                except psycopg.OperationalError as exc:
+                    raise ServiceUnavailable(f"{DATABASE} query failed: {exc}", dependency=DATABASE) from exc
+        except ServiceUnavailable as exc:
+            self._outages.failed("pages", exc)
+            raise
+        self._outages.recovered("pages")
         assert row is not None
         items: str = row[0]
         more, last_at, last_id = row[1], row[2], row[3]

@@ -65,6 +65,9 @@ def test_redis_restart_is_ridden_out(topo: Topology) -> None:
     topo.record("Redis restart (2 s down, data kept)", time.monotonic() - restarted + 2.0)
     _alive(topo, "controller", "api")
     assert leader
+    log = (topo.workdir / "controller.log").read_text()
+    assert log.count("Redis unavailable") == 1, "one line at the start of the outage"
+    assert log.count("Redis is back") == 1, "one line on recovery"
 
 
 def test_redis_data_loss_resumes_polling_within_two_intervals(topo: Topology) -> None:
@@ -121,6 +124,9 @@ def test_postgres_crash_api_answers_503_then_recovers(topo: Topology) -> None:
     topo.revive("PostgreSQL crash")
     topo.wait(lambda: topo.polled_since(before), 2 * HOT_INTERVAL_S + SLACK_S, "polling after the PostgreSQL crash")
     topo.record("PostgreSQL crash: polling stores new logs", time.monotonic() - back)
+    log = (topo.workdir / "controller.log").read_text()
+    assert log.count("PostgreSQL unavailable") == 1, "one line at the start of the outage"
+    assert log.count("PostgreSQL is back") == 1, "one line on recovery"
 
 
 def test_in_the_end_every_run_is_terminal_and_no_message_log_is_lost(topo: Topology) -> None:

@@ -176,7 +176,7 @@ class Topology:
             try:
                 if check():
                     return time.monotonic() - started
-            except Exception:  # noqa: BLE001 - the dependency may still be down; try again
+            except Exception:  # the dependency may still be down: try again
                 pass
             time.sleep(interval)
         logs = "\n".join(f"--- {role}.log\n{self.log_tail(role)}" for role in self.procs)
