@@ -115,12 +115,14 @@ def test_broker_outage_keeps_the_controller_live_and_delivery_resumes_within_sec
         print(f"recovery RabbitMQ outage: events delivered {delivered_after:.1f} s after the broker returned")
         assert delivered_after <= DELIVERY_BOUND_S
         tags = [event["tag"] for event in _received(channel, queue)]
-        assert tags.count("during") == 20 and tags.count("before") == 5
+        assert tags.count("during") == 20
+        assert tags.count("before") == 5
         wait_until(lambda: _cli(settings, "--status").returncode == 0, timeout=30, interval=0.5,
                    what="every loop healthy again")
         assert controller.poll() is None
     log = (tmp_path / "controller.log").read_text()
-    assert log.count("RabbitMQ unavailable") == 1 and log.count("RabbitMQ is back") == 1
+    assert log.count("RabbitMQ unavailable") == 1
+    assert log.count("RabbitMQ is back") == 1
 
 
 def test_live_fails_without_a_running_controller(settings: Settings) -> None:
