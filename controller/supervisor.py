@@ -39,7 +39,7 @@ class LoopSpec:
     name: str
     interval_s: float
     body: Callable[[], Awaitable[object]]
-    backoff_max_s: float = 10.0  # longest pause between retries of a failing body
+    backoff_max_s: float = 5.0  # longest pause between retries of a failing body (recovery within it)
 
 
 class Supervisor:

@@ -147,7 +147,7 @@ for _key in (
               scope="global", unit="days"),
     ConfigKey("retention.schedule_run_days", "int", 30, "Days a schedule firing (job_run) is kept.", 1, 3650,
               scope="global", unit="days"),
-    ConfigKey("retention.batch_rows", "int", 2000, "Rows deleted per retention batch (one short transaction "
+    ConfigKey("retention.batch_rows", "int", 1000, "Rows deleted per retention batch (one short transaction "
               "each, so enqueues never wait long).", 100, 50000, scope="global", unit="rows"),
     ConfigKey("cleanup.pending_config_max_age_hours", "int", 72, "Pending configurations never applied "
               "are removed after this many hours.", 1, 8760, scope="global", unit="hours"),

@@ -6,8 +6,9 @@ ping, BEGIN/ROLLBACK and per-row Python conversion; here a few autocommit async 
 bytes. Other databases (SQLite) use :func:`admin_api.jobs.queries.search_runs`.
 
 The connections live in a ``psycopg_pool.AsyncConnectionPool``: it opens them in the background
-(the API starts while the database is down), drops a connection that broke, and keeps reconnecting
-with backoff for as long as an outage lasts. A request during an outage gets ServiceUnavailable
+(the API starts while the database is down), drops a connection that broke, and reconnects with
+backoff (a series of attempts ends after a few seconds and the next request starts a new one, so the
+pool never sleeps long after a long outage). A request during an outage gets ServiceUnavailable
 (503 naming PostgreSQL); the first failure also asks the pool to check its idle connections, and a
 query that failed on a connection broken by a past outage is tried once more on a fresh one, so
 pages answer 200 again as soon as the database does.
@@ -36,7 +37,9 @@ FRESH_S = 0.25  # how long an identical ledger page may be served again without 
 _MAX_FRESH = 512
 log = logging.getLogger(__name__)
 _WAIT_S = 3.0  # longest a request waits for a connection before answering 503
-_RECONNECT_S = 365 * 86400.0  # the pool never gives up reconnecting (an outage of any length)
+# psycopg_pool doubles its reconnect delay without a ceiling; giving up a series of attempts after a
+# few seconds caps it: the next request (or check) starts a new series at once, whatever the outage's length
+_RECONNECT_S = 8.0
 
 _FIELDS = (("id", "id"), ("job_id", "arq_job_id"), ("queue", "queue"), ("function", "function"),
            ("tenant_id", "tenant_id"), ("status", "status"), ("attempt", "attempt"),

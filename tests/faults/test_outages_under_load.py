@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -129,19 +128,67 @@ def test_postgres_crash_api_answers_503_then_recovers(topo: Topology) -> None:
     assert log.count("PostgreSQL is back") == 1, "one line on recovery"
 
 
-def test_in_the_end_every_run_is_terminal_and_no_message_log_is_lost(topo: Topology) -> None:
+def test_worker_kill_is_recovered_by_a_restarted_worker(topo: Topology) -> None:
+    before = topo.stored_per_tenant()
+    topo.procs["worker"].kill()  # SIGKILL mid-load; the container's restart policy starts a new one
+    topo.procs["worker"].wait(10)
+    killed = time.monotonic()
+    topo.start("worker")
+    topo.wait(lambda: topo.polled_since(before), 2 * HOT_INTERVAL_S + topo.settings.job_lease_seconds + SLACK_S,
+              "polling after a worker kill")
+    topo.record("worker kill (SIGKILL, restarted at once)", time.monotonic() - killed)
+
+
+def test_controller_kill_the_standby_takes_over(topo: Topology) -> None:
+    standby = topo.start_standby()
+    client = topo.redis.client()
+    leader = client.get(CONTROLLER_LEADER)
+    assert leader is not None
+    assert f":{topo.procs['controller'].pid}:".encode() in leader
+    time.sleep(2.0)  # the standby is up and waiting for the lease
+    before = topo.stored_per_tenant()
+    topo.procs["controller"].kill()
+    topo.procs["controller"].wait(10)
+    killed = time.monotonic()
+    taken = topo.wait(lambda: f":{standby.pid}:".encode() in (client.get(CONTROLLER_LEADER) or b""),
+                      topo.settings.controller_lease_seconds * 3 + SLACK_S, "the standby to lead", interval=0.05)
+    topo.record("controller kill: standby leads", taken)
+    topo.procs["controller"] = standby
+    topo.wait(lambda: topo.polled_since(before), 2 * HOT_INTERVAL_S + SLACK_S, "polling under the new leader")
+    topo.record("controller kill: polling stores new logs", time.monotonic() - killed)
+
+
+def test_cpi_outage_polling_catches_up_after_it(topo: Topology) -> None:
+    topo.set_cpi_faults({"status_5xx_every": 1, "status_5xx_code": 503})
+    try:
+        time.sleep(10.0)
+        _alive(topo, "controller", "api", "worker")
+    finally:
+        topo.set_cpi_faults(None)
+    before = topo.stored_per_tenant()
+    back = topo.wait(lambda: topo.polled_since(before), 60, "polling after the CPI outage")
+    topo.record("CPI outage (10 s of 503): new logs stored", back)
+
+
+def test_in_the_end_every_run_is_terminal(topo: Topology) -> None:
     assert topo.stop("controller") == 0  # no new dispatch; the worker drains what is queued
     topo.wait(lambda: topo.sql("SELECT count(*) FROM worker_job_run WHERE status IN "
                                "('queued', 'running', 'retrying')")[0][0] == 0, 90, "every run terminal",
               interval=0.5)
+
+
+def test_no_attempt_is_left_running(topo: Topology) -> None:
+    """Needs lost attempts marked when another worker re-claims the run (runner's part of issue 17)."""
     assert topo.sql("SELECT count(*) FROM worker_job_attempt WHERE status = 'running'")[0][0] == 0
+
+
+def test_no_stored_message_log_is_lost(topo: Topology) -> None:
     marks = topo.hot_watermarks()
     assert set(marks) == set(topo.tenants)
     for tenant_id, name in topo.tenants.items():
         stored = topo.stored_guids(tenant_id)
         assert len(stored) == len(set(stored)), f"{name}: a message log stored twice"
-        until_ms = to_epoch_ms(marks[tenant_id] - timedelta(seconds=0))
-        missing = expected_guids(topo.sim_config, name, until_ms) - set(stored)
+        missing = expected_guids(topo.sim_config, name, to_epoch_ms(marks[tenant_id])) - set(stored)
         assert not missing, f"{name}: {len(missing)} message logs lost (of {len(stored)} stored)"
 
 

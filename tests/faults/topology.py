@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.fernet import Fernet
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,8 +69,9 @@ class Topology:
         pg.start()
         url = pg.create_database("integramon")
         upgrade(url)
-        settings = Settings(
-            data_dir=workdir / "data", database_url=url, redis_url=redis.url(0), secret_key="",
+        settings = Settings(  # an explicit key: a standby controller may use its own data folder
+            data_dir=workdir / "data", database_url=url, redis_url=redis.url(0),
+            secret_key=Fernet.generate_key().decode(),
             job_lease_seconds=5.0, shutdown_grace_seconds=3.0, heartbeat_interval_seconds=0.5,
             heartbeat_ttl_seconds=3.0, tuning_refresh_seconds=2.0, poll_delay_seconds=0.5,
             controller_lease_seconds=3.0, queue_sample_seconds=5.0, reconcile_seconds=3.0,
@@ -95,6 +97,17 @@ class Topology:
 
     def start(self, role: str) -> None:
         self.procs[role] = integramon(self.settings, *ROLES[role], log=self.workdir / f"{role}.log")
+
+    def start_standby(self) -> subprocess.Popen[bytes]:
+        """A second controller (own data folder, so its liveness file is its own)."""
+        settings = dataclasses.replace(self.settings, data_dir=self.workdir / "data-standby")
+        return integramon(settings, "controller", log=self.workdir / "controller-standby.log")
+
+    def set_cpi_faults(self, body: dict[str, Any] | None) -> None:
+        for name in self.tenants.values():
+            url = f"{self.simulator.url}/_sim/tenants/{name}/faults"
+            reply = httpx.delete(url) if body is None else httpx.post(url, json=body)
+            reply.raise_for_status()
 
     def dead(self) -> list[str]:
         return sorted(role for role, proc in self.procs.items() if proc.poll() is not None)
