@@ -29,13 +29,12 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from admin_api.jobs.queries import encode_cursor
 from admin_api.jobs.schemas import RunFilter
 from core.errors import ServiceUnavailable
-from core.outage import DATABASE, OutageLog
+from core.outage import DATABASE
 
 __all__ = ["FRESH_S", "PgLedgerPages"]
 
 FRESH_S = 0.25  # how long an identical ledger page may be served again without a new query
 _MAX_FRESH = 512
-log = logging.getLogger(__name__)
 _WAIT_S = 3.0  # longest a request waits for a connection before answering 503
 # psycopg_pool doubles its reconnect delay without a ceiling; giving up a series of attempts after a
 # few seconds caps it: the next request (or check) starts a new series at once, whatever the outage's length
@@ -108,14 +107,13 @@ class PgLedgerPages:
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
             dsn, min_size=size, max_size=size, open=False, timeout=_WAIT_S, reconnect_timeout=_RECONNECT_S,
             kwargs={"autocommit": True, "prepare_threshold": 1}, configure=_configure, name="ledger-pages")
-        self._outages = OutageLog(log, "admin API jobs list")
         self._statements: dict[tuple[str, ...], bytes] = {}  # at most 2^7 filter shapes
         self._fresh: dict[tuple[Any, ...], tuple[float, bytes]] = {}
         self._inflight: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
 
     async def open(self) -> None:
         """Start connecting in the background; the API serves (503 for pages) until the database answers."""
-        # the pool logs every failed reconnect; our outage log says it once per outage instead
+        # the pool logs every failed reconnect; the API's dependency watch says it once per outage instead
         logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
         await self._pool.open(wait=False)
 
@@ -160,18 +158,13 @@ class PgLedgerPages:
         if statement is None:
             statement = self._statements[shape] = _statement(where).as_bytes(None)
         try:
+            row = await self._fetch(statement, params)
+        except psycopg.OperationalError:
+            await self._pool.check()  # drop every idle connection the outage broke, then try once more
             try:
                 row = await self._fetch(statement, params)
-            except psycopg.OperationalError:
-                await self._pool.check()  # drop every idle connection the outage broke, then try once more
-                try:
-                    row = await self._fetch(statement, params)
-                except psycopg.OperationalError as exc:
-                    raise ServiceUnavailable(f"{DATABASE} query failed: {exc}", dependency=DATABASE) from exc
-        except ServiceUnavailable as exc:
-            self._outages.failed("pages", exc)
-            raise
-        self._outages.recovered("pages")
+            except psycopg.OperationalError as exc:
+                raise ServiceUnavailable(f"{DATABASE} query failed: {exc}", dependency=DATABASE) from exc
         assert row is not None
         items: str = row[0]
         more, last_at, last_id = row[1], row[2], row[3]
