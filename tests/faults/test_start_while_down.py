@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from admin_api import create_app
 from core.db.migrate import upgrade
 from core.queues.keys import CONTROLLER_LEADER
 from core.settings import Settings
@@ -37,6 +38,20 @@ def _status(port: int, path: str) -> int:
         return 0
 
 
+def _every_api_read_is_503(settings: Settings) -> None:
+    """Every GET of the JSON API without path parameters answers 503 naming the dependency, never 500."""
+    schema = create_app(settings).openapi_schema  # built here: the served schema is behind auth too
+    assert schema.paths is not None
+    port = settings.api_port
+    paths = [p for p, item in schema.paths.items() if item.get is not None and "{" not in p and p.startswith("/api/")]
+    assert len(paths) > 10
+    answers = {p: httpx.get(f"http://127.0.0.1:{port}{p}", timeout=10,
+                            headers={"Authorization": "Bearer some-token"}) for p in paths}
+    wrong = {p: (r.status_code, r.text[:200]) for p, r in answers.items()
+             if r.status_code != 503 or r.json().get("dependency") != "PostgreSQL"}
+    assert not wrong
+
+
 def test_controller_and_api_wait_for_their_dependencies(pg: PgCluster, tmp_path: Path) -> None:
     redis = RedisServer(tmp_path / "redis", persistent=False)
     settings = Settings(data_dir=tmp_path / "data", database_url=pg.url("integramon"), redis_url=redis.url(0),
@@ -48,6 +63,7 @@ def test_controller_and_api_wait_for_their_dependencies(pg: PgCluster, tmp_path:
                          headers={"Authorization": "Bearer some-token"})
         assert jobs.status_code == 503  # the token cannot be checked either: the database is down
         assert "PostgreSQL" in jobs.text
+        _every_api_read_is_503(settings)
         time.sleep(3.0)
         assert controller.poll() is None
         assert api.poll() is None
