@@ -92,10 +92,12 @@ async def _prune(settings: Settings) -> tuple[dict[str, int], float, int]:
 
 
 def _stats(samples: list[float]) -> dict[str, float]:
+    """Latency figures; ``over_target`` counts enqueues slower than the target (machine noise shows in the baseline)."""
     if not samples:
-        return {"count": 0, "p50_ms": 0.0, "p99_ms": 0.0, "max_ms": 0.0}
+        return {"count": 0, "p50_ms": 0.0, "p99_ms": 0.0, "max_ms": 0.0, "over_target": 0}
     return {"count": len(samples), "p50_ms": round(percentile(samples, 50), 2),
-            "p99_ms": round(percentile(samples, 99), 2), "max_ms": round(max(samples), 2)}
+            "p99_ms": round(percentile(samples, 99), 2), "p999_ms": round(percentile(samples, 99.9), 2),
+            "max_ms": round(max(samples), 2), "over_target": sum(1 for ms in samples if ms > TARGET_MS)}
 
 
 def main() -> None:
@@ -111,7 +113,7 @@ def main() -> None:
 
     enqueuing = _Enqueuing(settings)
     enqueuing.start()
-    time.sleep(5.0)
+    time.sleep(15.0)
     baseline_end = time.monotonic()
     pruned, prune_s, left = asyncio.run(_prune(settings))
     prune_end = time.monotonic()
