@@ -2,7 +2,7 @@
 
 Target: no enqueue waits more than 100 ms at a time while the controller's retention loop
 (controller.retention, the same code and batch size it runs in production) deletes the old rows.
-A second thread enqueues one job after another through the real Enqueuer (ledger INSERT + Redis
+A second process enqueues one job after another through the real Enqueuer (ledger INSERT + Redis
 push) for the whole run and records each call's latency; a baseline is taken before pruning starts.
 Usage: python -m bench.prune [--rows N] [--redis-db D]
 """
@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import tempfile
-import threading
 import time
 from datetime import timedelta
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 from sqlalchemy import Engine, text
@@ -57,26 +58,21 @@ def _load(engine: Engine, rows: int) -> float:
     return time.perf_counter() - started
 
 
-class _Enqueuing(threading.Thread):
-    """Enqueue one job after another on its own event loop and connections; record each latency."""
+def _enqueue_until_stopped(settings: Settings, stop: Event, out: Path) -> None:
+    """Child process: enqueue one job after another on its own connections; write (monotonic, ms) pairs."""
+    latencies: list[tuple[float, float]] = []
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(name="enqueuer", daemon=True)
-        self._settings = settings
-        self.stop = threading.Event()
-        self.latencies_ms: list[tuple[float, float]] = []  # (monotonic start, ms)
-
-    def run(self) -> None:
-        asyncio.run(self._loop())
-
-    async def _loop(self) -> None:
+    async def loop() -> None:
         spec = function("sleep")
-        async with open_resources(self._settings, pool_size=2) as resources:
-            while not self.stop.is_set():
+        async with open_resources(settings, pool_size=2) as resources:
+            while not stop.is_set():
                 started = time.perf_counter()
                 await resources.enqueuer.enqueue(spec, {})
-                self.latencies_ms.append((time.monotonic(), (time.perf_counter() - started) * 1000))
+                latencies.append((time.monotonic(), (time.perf_counter() - started) * 1000))
                 await asyncio.sleep(0.002)
+
+    asyncio.run(loop())
+    out.write_text(json.dumps(latencies))
 
 
 async def _prune(settings: Settings) -> tuple[dict[str, int], float, int]:
@@ -111,16 +107,20 @@ def main() -> None:
     engine.dispose()
     print(f"loaded {args.rows:,} old runs and {args.rows:,} attempts in {load_s:.1f} s")
 
-    enqueuing = _Enqueuing(settings)
-    enqueuing.start()
+    context = multiprocessing.get_context("spawn")  # the enqueuer is its own process, like a real producer
+    stop = context.Event()
+    out = Path(tempfile.mkdtemp(prefix="bench-prune-")) / "latencies.json"
+    enqueuer = context.Process(target=_enqueue_until_stopped, args=(settings, stop, out), name="enqueuer")
+    enqueuer.start()
     time.sleep(15.0)
     baseline_end = time.monotonic()
     pruned, prune_s, left = asyncio.run(_prune(settings))
     prune_end = time.monotonic()
-    enqueuing.stop.set()
-    enqueuing.join(30)
-    baseline = [ms for at, ms in enqueuing.latencies_ms if at < baseline_end]
-    during = [ms for at, ms in enqueuing.latencies_ms if baseline_end <= at < prune_end]
+    stop.set()
+    enqueuer.join(60)
+    latencies = json.loads(out.read_text())
+    baseline = [ms for at, ms in latencies if at < baseline_end]
+    during = [ms for at, ms in latencies if baseline_end <= at < prune_end]
     deleted = sum(pruned.values())
     result = {
         "rows_old_runs": args.rows, "pruned": pruned,
