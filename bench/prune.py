@@ -4,7 +4,7 @@ Target: no enqueue waits more than 100 ms at a time while the controller's reten
 (controller.retention, the same code and batch size it runs in production) deletes the old rows.
 A second process enqueues one job after another through the real Enqueuer (ledger INSERT + Redis
 push) for the whole run and records each call's latency; a baseline is taken before pruning starts.
-Usage: python -m bench.prune [--rows N] [--redis-db D]
+Usage: python -m bench.prune [--rows N] [--redis-db D] [--batch ROWS]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy import Engine, text
 
 from bench.common import bench_settings, percentile
 from controller.retention import Retention
+from core.config_keys import config_key
 from core.db.models.base import utcnow
 from core.db.session import create_db_engine, make_session_factory
 from core.queues.catalog import function
@@ -100,9 +101,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="old ledger runs (each with one attempt)")
     parser.add_argument("--redis-db", type=int, default=13)
+    parser.add_argument("--batch", type=int, help="retention.batch_rows for this run (default: the key's default)")
     args = parser.parse_args()
     settings = bench_settings("prune", args.redis_db, Path(tempfile.mkdtemp(prefix="bench-prune-")))
     engine = create_db_engine(settings.resolved_database_url)
+    if args.batch is not None:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO config_ext (tenant_id, key, value, updated_at) "
+                              "VALUES (NULL, 'retention.batch_rows', CAST(:v AS jsonb), now())"),
+                         {"v": str(args.batch)})
     load_s = _load(engine, args.rows)
     engine.dispose()
     print(f"loaded {args.rows:,} old runs and {args.rows:,} attempts in {load_s:.1f} s")
@@ -128,7 +135,7 @@ def main() -> None:
         "old_runs_left": left, "prune_s": round(prune_s, 1),
         "runs_per_s": round(pruned.get("worker_job_run", 0) / prune_s) if prune_s else 0,
         "enqueue_baseline": _stats(baseline), "enqueue_during_prune": _stats(during),
-        "target_max_enqueue_ms": TARGET_MS,
+        "batch_rows": args.batch or config_key("retention.batch_rows").default, "target_max_enqueue_ms": TARGET_MS,
         "ok": left == 0 and bool(during) and max(during) <= TARGET_MS,
     }
     print(f"pruned {pruned} in {prune_s:.1f} s; enqueue during pruning: {_stats(during)}")
