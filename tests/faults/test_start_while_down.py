@@ -56,28 +56,29 @@ def test_controller_and_api_wait_for_their_dependencies(pg: PgCluster, tmp_path:
     redis = RedisServer(tmp_path / "redis", persistent=False)
     settings = Settings(data_dir=tmp_path / "data", database_url=pg.url("integramon"), redis_url=redis.url(0),
                         secret_key="", api_port=free_port(), controller_lease_seconds=3.0)
-    with running(settings, "controller", log=tmp_path / "controller.log") as controller, \
-            running(settings, "api", log=tmp_path / "api.log") as api:
-        wait_until(lambda: _status(settings.api_port, "/health/live") == 200, timeout=30, what="the API to serve")
-        jobs = httpx.get(f"http://127.0.0.1:{settings.api_port}/api/v1/jobs", timeout=10,
-                         headers={"Authorization": "Bearer some-token"})
-        assert jobs.status_code == 503  # the token cannot be checked either: the database is down
-        assert "PostgreSQL" in jobs.text
-        _every_api_read_is_503(settings)
-        time.sleep(3.0)
-        assert controller.poll() is None
-        assert api.poll() is None
+    try:
+        with running(settings, "controller", log=tmp_path / "controller.log") as controller, \
+                running(settings, "api", log=tmp_path / "api.log") as api:
+            wait_until(lambda: _status(settings.api_port, "/health/live") == 200, timeout=30,
+                       what="the API to serve")
+            jobs = httpx.get(f"http://127.0.0.1:{settings.api_port}/api/v1/jobs", timeout=10,
+                             headers={"Authorization": "Bearer some-token"})
+            assert jobs.status_code == 503  # the token cannot be checked either: the database is down
+            assert "PostgreSQL" in jobs.text
+            _every_api_read_is_503(settings)
+            time.sleep(3.0)
+            assert controller.poll() is None
+            assert api.poll() is None
 
-        pg.start()
-        upgrade(pg.create_database("integramon"))
-        redis.start()
-        try:
+            pg.start()
+            upgrade(pg.create_database("integramon"))
+            redis.start()
             wait_until(lambda: redis.client().get(CONTROLLER_LEADER), timeout=30, what="the controller to lead")
             wait_until(lambda: _status(settings.api_port, "/health/ready") == 503
                        and httpx.get(f"http://127.0.0.1:{settings.api_port}/health/ready").json()["database"],
                        timeout=30, what="the API to reach the database")
-        finally:
-            redis.kill()
+    finally:
+        redis.kill()  # after both processes stopped: their logs end with the recovery
     controller_log = (tmp_path / "controller.log").read_text()
     assert controller_log.count("unavailable") == 1, controller_log[-3000:]
     assert controller_log.count("is back") == 1
