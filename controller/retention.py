@@ -2,8 +2,9 @@
 schedule firings by age, in small batches, so these tables do not grow without bound.
 
 Each batch is one short transaction deleting at most ``retention.batch_rows`` rows found through an
-index on the age column, followed by a short pause: an enqueue (an INSERT into the ledger) never
-waits behind a long delete (``python -m bench.prune`` measures it). Only finished rows go: runs in a
+index on the age column, followed by a pause as long as the batch took: an enqueue (an INSERT into
+the ledger) never waits behind a long delete, and pruning never takes more than half the database's
+time (``python -m bench.prune`` measures it). Only finished rows go: runs in a
 terminal state other than ``dead`` (dead letters wait for an operator), attempts that are not
 ``running``, events already sent. Ages are ``config_ext`` keys (core.config_keys ``retention.*``),
 read at every pass, so an operator's change applies at the next one.
@@ -74,11 +75,14 @@ class Retention:
         for prune in PRUNES:
             total = 0
             while time.monotonic() < deadline:
+                started = time.monotonic()
                 deleted = await asyncio.to_thread(self._batch, prune, cutoffs[prune.table], batch)
                 total += deleted
                 if deleted < batch:
                     break
-                await asyncio.sleep(self._pause_s)  # let other transactions (enqueues) through
+                # rest as long as the batch took (at most half the database's time goes to pruning),
+                # so its WAL and disk writes never crowd out the enqueues' commits
+                await asyncio.sleep(max(self._pause_s, time.monotonic() - started))
             pruned[prune.table] = total
         if any(pruned.values()):
             log.info("retention pruned %s", ", ".join(f"{n} {t}" for t, n in pruned.items() if n))
