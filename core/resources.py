@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.migrate import require_current_schema
 from core.db.session import create_db_engine, make_session_factory
 from core.errors import ServiceUnavailable
 from core.outage import DATABASE, REDIS
@@ -47,19 +48,34 @@ def check_database(engine: Engine) -> None:
                                  dependency=DATABASE) from exc
 
 
+def _schema_if_reachable(engine: Engine) -> None:
+    """Refuse an old schema when the database answers; start anyway (and serve 503s) when it does not."""
+    try:
+        check_database(engine)
+    except ServiceUnavailable:
+        return
+    require_current_schema(engine)
+
+
 @asynccontextmanager
 async def open_resources(settings: Settings, *, pool_size: int = 5, check: bool = True) -> AsyncIterator[Resources]:
-    """Open (and with ``check``, test) Redis and the database; close both on exit.
+    """Open and check Redis and the database (reachable, schema as new as this code); close both on exit.
 
+    ``pool_size`` is the role's default; ``INTEGRAMON_DB_POOL_SIZE`` / ``INTEGRAMON_DB_MAX_OVERFLOW`` override it.
     ``check=False`` is for a server that must start while a dependency is down and answer 503 until
-    it returns (the admin API): both clients connect lazily and reconnect by themselves.
+    it returns (the admin API): both clients connect lazily and reconnect by themselves; the schema
+    is still checked when the database answers at start.
     """
-    engine = create_db_engine(settings.resolved_database_url, pool_size=pool_size)
+    size = pool_size if settings.db_pool_size is None else settings.db_pool_size
+    engine = create_db_engine(settings.resolved_database_url, pool_size=size, max_overflow=settings.db_max_overflow)
     redis = Redis.from_url(settings.redis_url)
     try:
         if check:
             await check_redis(redis, settings.redis_url)
             check_database(engine)
+            require_current_schema(engine)
+        else:
+            _schema_if_reachable(engine)
         sessions = make_session_factory(engine)
         sealer = SecretBox(settings).encrypt_bytes
         yield Resources(settings, engine, sessions, redis, Enqueuer(redis, sessions, sealer))
