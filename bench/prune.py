@@ -26,7 +26,7 @@ from controller.retention import Retention
 from core.config_keys import config_key
 from core.db.models.base import utcnow
 from core.db.session import create_db_engine, make_session_factory
-from core.queues.catalog import function
+from core.queues.catalog import SLEEP
 from core.resources import open_resources
 from core.settings import Settings
 
@@ -64,7 +64,7 @@ def _enqueue_until_stopped(settings: Settings, stop: Event, out: Path) -> None:
     latencies: list[tuple[float, float]] = []
 
     async def loop() -> None:
-        spec = function("sleep")
+        spec = SLEEP
         async with open_resources(settings, pool_size=2) as resources:
             while not stop.is_set():
                 started = time.perf_counter()
