@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
+import shutil
 import sys
 from typing import Any
 
@@ -11,6 +13,7 @@ import uvicorn
 
 from admin_api.app import create_app
 from admin_api.auth.services import ROLES, create_token
+from admin_api.metrics.prometheus import MULTIPROC_ENV
 from core.db.migrate import require_current_schema_at
 from core.db.session import create_db_engine, make_session_factory
 from core.errors import ConfigError, ServiceUnavailable
@@ -44,13 +47,22 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"integramon api: {exc}; starting anyway, database endpoints answer 503 until it is back",
               file=sys.stderr)
     if args.workers > 1:
-        # Each worker process builds its own app from the environment (the settings are the same).
+        # Each worker process builds its own app from the environment (the settings are the same); their
+        # request metrics meet in prometheus_client's multiprocess folder, emptied at every start.
+        _prometheus_multiprocess_dir(settings)
         uvicorn.run("admin_api.asgi:build", factory=True, host=host, port=port, workers=args.workers,
                     log_level=settings.log_level.lower(), access_log=False)
     else:
         uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
                     access_log=False)
     return 0
+
+
+def _prometheus_multiprocess_dir(settings: Settings) -> None:
+    folder = settings.data_dir / "prometheus"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ[MULTIPROC_ENV] = str(folder)
 
 
 def _create_token(args: argparse.Namespace, settings: Settings) -> int:

@@ -29,6 +29,7 @@ from controller.lease import LeaderLease, current_leader, new_controller_id
 from controller.liveness import LivenessFile, liveness_path
 from controller.metrics_dispatch import MetricDispatcher
 from controller.outbox import OutboxRelay
+from controller.pressure import PressureSampler
 from controller.reconcile import Reconciler
 from controller.retention import Retention
 from controller.schedules import ScheduleRunner
@@ -53,13 +54,15 @@ class LoopIntervals:
     poll_dispatch: float = 5.0
     metric_dispatch: float = 10.0
     queue_sampler: float = 15.0
+    pressure_sampler: float = 15.0
     outbox_relay: float = 1.0
     retention: float = 300.0
 
     @classmethod
     def for_settings(cls, settings: Settings) -> LoopIntervals:
-        return cls(queue_sampler=settings.queue_sample_seconds, health=max(1.0, settings.heartbeat_ttl_seconds / 2),
-                   reconcile=settings.reconcile_seconds, retention=settings.retention_seconds)
+        return cls(queue_sampler=settings.queue_sample_seconds, pressure_sampler=settings.queue_sample_seconds,
+                   health=max(1.0, settings.heartbeat_ttl_seconds / 2), reconcile=settings.reconcile_seconds,
+                   retention=settings.retention_seconds)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
@@ -90,6 +93,7 @@ class Controller:
         self.dispatcher = PollDispatcher(sessions, redis, enqueuer)
         self.metrics = MetricDispatcher(sessions, enqueuer)
         self.sampler = QueueSampler(settings, sessions, redis)
+        self.pressure = PressureSampler(settings, resources.engine, sessions, redis)
         self.relay = OutboxRelay(settings, sessions)
 
     def loop_specs(self) -> list[LoopSpec]:
@@ -102,6 +106,7 @@ class Controller:
             LoopSpec("poll_dispatch", i.poll_dispatch, self.dispatcher.tick),
             LoopSpec("metric_dispatch", i.metric_dispatch, self.metrics.tick),
             LoopSpec("queue_sampler", i.queue_sampler, self.sampler.tick),
+            LoopSpec("pressure_sampler", i.pressure_sampler, self.pressure.tick),
             # short ceiling: delivery resumes within a few seconds of the broker's return
             LoopSpec("outbox_relay", i.outbox_relay, self.relay.tick, backoff_max_s=2.0),
             LoopSpec("retention", i.retention, self.retention.tick),

@@ -50,6 +50,8 @@ class Settings:
     queue_sample_seconds: float = 15.0
     queue_sample_retention_days: int = 14
     cloudwatch_namespace: str = ""
+    # bottlenecks (controller): DesiredWorkers = ready / (slots per worker x this), capped while a limit holds
+    scaling_backlog_per_slot: float = 5.0
     # controller: fault recovery and retention (faults)
     reconcile_seconds: float = 60.0
     job_vanished_grace_seconds: float = 30.0

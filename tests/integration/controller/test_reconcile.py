@@ -11,12 +11,13 @@ from redis.asyncio import Redis
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from controller.dispatch import PollDispatcher
+from controller.dispatch import POLL_FUNCTIONS, PollDispatcher
 from core.db.models.base import utcnow
 from core.db.models.controller import WorkerProcess
 from core.db.models.ledger import WorkerJobRun
 from core.db.models.outbox import OutboxEvent
 from core.ledger.reconcile import reconcile
+from core.queues.catalog import function
 from core.queues.keys import worker_key
 from core.resources import Resources
 from tests.integration.controller.conftest import add_run, add_tenants
@@ -133,8 +134,10 @@ async def test_redis_flushed_under_queued_rows_frees_tenants_for_polling(resourc
     sessions, redis = resources.sessions, resources.redis
     add_tenants(sessions, 2)
     dispatcher = PollDispatcher(sessions, resources.redis, resources.enqueuer)
+    kinds = len(POLL_FUNCTIONS)
+    on_messagelog_read = sum(function(f).queue == "messagelog_read" for f in POLL_FUNCTIONS.values())
     first = await dispatcher.tick()
-    assert first.enqueued == 10
+    assert first.enqueued == 2 * kinds
     await redis.flushdb()
 
     young = await reconcile(sessions, redis, stale_after=STALE)
@@ -142,21 +145,22 @@ async def test_redis_flushed_under_queued_rows_frees_tenants_for_polling(resourc
 
     later = utcnow() + timedelta(minutes=46)
     report = await reconcile(sessions, redis, stale_after=STALE, now=later)
-    assert report.skipped == 10
+    assert report.skipped == 2 * kinds
     with sessions() as session:
         statuses = set(session.execute(select(WorkerJobRun.status)).scalars())
     assert statuses == {"skipped"}
 
     again = await dispatcher.tick(now=later + timedelta(hours=6))
-    assert again.enqueued == 10  # the dedup keys are free again, the jobs are back in Redis
-    assert await redis.zcard("arq:queue:messagelog_read") == 2
+    assert again.enqueued == 2 * kinds  # the dedup keys are free again, the jobs are back in Redis
+    assert await redis.zcard("arq:queue:messagelog_read") == 2 * on_messagelog_read
 
 
 async def test_vanished_jobs_are_skipped_after_the_grace_so_the_next_poll_is_enqueued(resources: Resources) -> None:
     sessions, redis = resources.sessions, resources.redis
     add_tenants(sessions, 2)
     dispatcher = PollDispatcher(sessions, resources.redis, resources.enqueuer)
-    assert (await dispatcher.tick()).enqueued == 10
+    kinds = len(POLL_FUNCTIONS)
+    assert (await dispatcher.tick()).enqueued == 2 * kinds
     finished = add_run(sessions, status="retrying")  # ran; its ending still waits in a worker's recorder
     await redis.set(f"arq:result:{finished}", b"r")
     await redis.flushdb()
@@ -168,12 +172,12 @@ async def test_vanished_jobs_are_skipped_after_the_grace_so_the_next_poll_is_enq
 
     later = utcnow() + timedelta(seconds=31)
     report = await reconcile(sessions, redis, stale_after=STALE, vanished_after=grace, now=later)
-    assert report.skipped == 10
+    assert report.skipped == 2 * kinds
     with sessions() as session:
         rows = session.execute(select(WorkerJobRun.arq_job_id, WorkerJobRun.status, WorkerJobRun.reconcile_meta)).all()
     skipped = [meta["reason"] for job, status, meta in rows if status == "skipped"]
-    assert skipped == ["job vanished"] * 10
+    assert skipped == ["job vanished"] * 2 * kinds
     assert {status for job, status, _ in rows if job == finished} == {"retrying"}
     assert {e["reason"] for e in _events(sessions)} == {"job vanished"}
     again = await dispatcher.tick(now=later + timedelta(hours=6))
-    assert again.enqueued == 10  # the dedup keys do not block the next poll
+    assert again.enqueued == 2 * kinds  # the dedup keys do not block the next poll
