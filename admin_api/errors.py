@@ -1,8 +1,9 @@
 """HTTP errors of the API and the handlers that turn every failure into a clear 4xx/503 body.
 
 NotFound -> 404, Conflict -> 409, BadInput -> 400 naming the field; Litestar's own validation
-errors become 400 with the offending field; an unexpected exception is logged and answered 500
-without internals (the schemathesis test keeps that from ever happening).
+errors become 400 with the offending field; an unreachable Redis or database (any driver error that
+core.outage traces to one) is 503 naming the dependency; any other unexpected exception is logged
+and answered 500 without internals (the schemathesis test keeps that from ever happening).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from core.errors import CatalogError, ConfigError, IntegraMonError, ServiceUnava
 from core.job_input import InputError
 from core.queues.serialization import PayloadError
 from core.urls import mask_text
+from core.outage import DATABASE, dependency_of
 
 __all__ = ["BadInput", "Conflict", "NotFound", "exception_handlers"]
 
@@ -71,12 +73,16 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     return response
 
 
+def _unavailable(dependency: str) -> Response[dict[str, Any]]:
+    return _body(503, f"{dependency} not reachable; try again shortly", {"dependency": dependency})
+
+
 def _ours(request: Request[Any, Any, Any], exc: IntegraMonError) -> Response[dict[str, Any]]:
     if isinstance(exc, InputError):
         return _body(400, str(exc), {"field": exc.field})
     message = mask_text(str(exc))  # a driver's message may quote a URL with its password
     if isinstance(exc, ServiceUnavailable):
-        return _body(503, message)
+        return _body(503, message, {"dependency": exc.dependency} if exc.dependency else None)
     if isinstance(exc, CatalogError | ConfigError | PayloadError):
         return _body(400, message)
     return _body(409, message)
@@ -88,7 +94,7 @@ def _database(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[
         return _body(400, "a value cannot be stored (for example it contains a NUL character or is out of range)")
     if isinstance(exc, IntegrityError):
         return _body(409, "the change conflicts with existing data")
-    return _body(503, "database not reachable")
+    return _unavailable(DATABASE)
 
 
 def _undecodable(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -99,6 +105,9 @@ def _undecodable(request: Request[Any, Any, Any], exc: Exception) -> Response[di
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    dependency = dependency_of(exc)
+    if dependency is not None:  # Redis or the database is down: 503 naming it, never a 500
+        return _unavailable(dependency)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _body(HTTP_500_INTERNAL_SERVER_ERROR, "internal error (logged)")
 
