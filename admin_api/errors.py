@@ -18,9 +18,9 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from core.errors import CatalogError, ConfigError, IntegraMonError, ServiceUnavailable
 from core.job_input import InputError
+from core.outage import DATABASE, dependency_of
 from core.queues.serialization import PayloadError
 from core.urls import mask_text
-from core.outage import DATABASE, dependency_of
 
 __all__ = ["BadInput", "Conflict", "NotFound", "exception_handlers"]
 
