@@ -20,7 +20,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from admin_api.area_routes import route_handlers
-from admin_api.auth.middleware import CONSOLE_PAGES, PUBLIC_PATHS, BearerAuthMiddleware
+from admin_api.auth.middleware import PUBLIC_PATHS, BearerAuthMiddleware
 from admin_api.context import ApiContext
 from admin_api.errors import exception_handlers
 from admin_api.jobs.pg_pages import PgLedgerPages
@@ -91,7 +91,7 @@ def create_app(settings: Settings, *, pool_size: int = 10) -> Litestar:
         dependencies={"ctx": Provide(_provide_ctx, sync_to_thread=False)},
         middleware=[
             ApiStatsMiddleware(),
-            DefineMiddleware(BearerAuthMiddleware, exclude=[PUBLIC_PATHS, CONSOLE_PAGES]),
+            DefineMiddleware(BearerAuthMiddleware, exclude=[PUBLIC_PATHS]),  # console pages opt out per handler
         ],
         exception_handlers=exception_handlers,
         openapi_config=openapi,

@@ -6,7 +6,9 @@ from typing import Any
 
 from admin_api.audit.routes import AuditController
 from admin_api.auth.routes import whoami
+from admin_api.chat.routes import ChatController
 from admin_api.console.routes import console_handlers
+from admin_api.controller_status.routes import controller_status_route
 from admin_api.dead_letters.routes import DeadLettersController
 from admin_api.health.routes import live, ready
 from admin_api.jobs.routes import CatalogController, JobsController
@@ -24,6 +26,6 @@ def route_handlers() -> list[Any]:
     return [
         live, ready, whoami, prometheus_metrics, redis_metrics, list_workers,
         JobsController, CatalogController, DeadLettersController, MetricsController, TuningController,
-        TenantsController, SchedulesController, AuditController,
+        TenantsController, SchedulesController, AuditController, ChatController, controller_status_route,
         *console_handlers(),
     ]

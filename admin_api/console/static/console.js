@@ -12,25 +12,36 @@
     flash.hidden = false;
   }
 
-  async function call(url, body) {
-    const resp = await fetch(url, { method: "POST", headers: HEADERS, credentials: "same-origin",
-      body: JSON.stringify(body || {}) });
+  async function call(url, body, method) {
+    const verb = method || "POST";
+    const init = { method: verb, headers: HEADERS, credentials: "same-origin" };
+    if (verb !== "GET" && verb !== "DELETE") { init.body = JSON.stringify(body || {}); }
+    const resp = await fetch(url, init);
     let data = {};
     try { data = await resp.json(); } catch (e) { data = {}; }
     if (!resp.ok) { throw new Error(data.detail || ("HTTP " + resp.status)); }
     return data;
   }
 
-  document.querySelectorAll("[data-admin]").forEach(function (el) {
-    if (role !== "admin") { el.disabled = true; el.title = "needs an admin token"; }
-  });
+  function disableForViewers(root) {
+    (root || document).querySelectorAll("[data-admin]").forEach(function (el) {
+      if (role !== "admin") { el.disabled = true; el.title = "needs an admin token"; }
+    });
+  }
+
+  // shared with the page scripts (tenants.js, schedules.js, chat.js, ...)
+  window.IntegraMon = { call: call, say: say, role: role, disableForViewers: disableForViewers,
+    reloadSoon: function () { setTimeout(function () { window.location.reload(); }, 700); } };
+
+  disableForViewers(document);
 
   document.querySelectorAll("button[data-post]").forEach(function (button) {
     button.addEventListener("click", async function () {
       if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) { return; }
       button.disabled = true;
       try {
-        const data = await call(button.dataset.post, button.dataset.body ? JSON.parse(button.dataset.body) : {});
+        const data = await call(button.dataset.post, button.dataset.body ? JSON.parse(button.dataset.body) : {},
+          button.dataset.method);
         const follow = button.dataset.follow;
         if (follow && data[follow]) { window.location.href = "/jobs/" + data[follow]; return; }
         say(summary(data), true);
@@ -41,8 +52,11 @@
 
   function summary(data) {
     if (data.replayed) { return data.replayed.length + " replayed, " + data.refused.length + " refused"; }
-    if (data.status) { return "run " + data.run_id + ": " + data.status; }
+    if (data.status && data.run_id) { return "run " + data.run_id + ": " + data.status; }
     if (data.action) { return "run " + data.run_id + ": " + data.action; }
+    if (data.job_id && data.run_id) { return "run " + data.run_id + " enqueued"; }
+    if (data.enabled !== undefined && data.name) { return data.name + (data.enabled ? " resumed" : " paused"); }
+    if (data.active !== undefined && data.name) { return data.name + (data.active ? " enabled" : " disabled"); }
     return "done";
   }
 

@@ -1,0 +1,73 @@
+"""Every console page, taken from the app's route table: signed out it answers the sign-in page (never
+a JSON 401), signed in it renders; and no API route is exempt from the token check by accident."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from admin_api.console.routes import NAV, PAGES
+from tests.integration.admin_api.conftest import bearer
+
+PARAM = re.compile(r"\{(\w+):\w+\}")
+
+
+def console_get_paths(app: Litestar) -> list[str]:
+    """GET paths of every handler the console marks as its own (path parameters filled with 1)."""
+    paths = []
+    for route in app.routes:
+        for handler in route.route_handlers:
+            if handler.opt.get("console") and "GET" in getattr(handler, "http_methods", ()):
+                paths.append(PARAM.sub("1", route.path))
+    return sorted(set(paths))
+
+
+async def sign_in(client: AsyncTestClient[Any], token: str) -> None:
+    response = await client.post("/login", data={"token": token, "next": "/jobs"}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+async def test_every_console_page_sends_signed_out_visitors_to_sign_in(
+        app: Litestar, client: AsyncTestClient[Any]) -> None:
+    paths = console_get_paths(app)
+    for page in PAGES:  # the table and the routes are the same list
+        assert PARAM.sub("1", page.path) in paths, page.path
+    assert "/platform" in paths and "/controller" in paths and "/chat" in paths
+    for path in paths:
+        if path in ("/", "/login"):
+            continue
+        response = await client.get(path)
+        assert response.status_code == 401, path
+        assert response.headers["content-type"].startswith("text/html"), path
+        assert "Sign in" in response.text, path
+        assert f'name="next" value="{path}"' in response.text, path
+    assert (await client.get("/", follow_redirects=False)).headers["location"] == "/jobs"
+
+
+async def test_only_console_pages_skip_the_token_check(app: Litestar, client: AsyncTestClient[Any]) -> None:
+    """Console handlers opt out of the Bearer middleware; every API route still answers JSON 401."""
+    for route in app.routes:
+        for handler in route.route_handlers:
+            if handler.opt.get("exclude_from_auth"):
+                assert handler.opt.get("console"), route.path
+                assert not route.path.startswith("/api/"), route.path
+    for path in ("/api/v1/controller", "/api/v1/chat", "/api/v1/chat/1", "/api/v1/tenants"):
+        response = await client.get(path)
+        assert response.status_code == 401, path
+        assert response.headers["content-type"].startswith("application/json"), path
+
+
+async def test_every_navigation_page_renders_when_signed_in(
+        client: AsyncTestClient[Any], admin_token: str, admin: dict[str, str]) -> None:
+    await client.post("/api/v1/jobs", json={"function": "noop"}, headers=bearer(admin_token))
+    await sign_in(client, admin_token)
+    for path, title in NAV:
+        response = await client.get(path)
+        assert response.status_code == 200, (path, response.text[:300])
+        assert f'<a href="{path}" class="active">{title}</a>' in response.text, path
+    job = await client.get("/jobs/1")
+    assert job.status_code == 200
+    assert 'class="active">Jobs</a>' in job.text
