@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from admin_api.alert_rules.routes import AlertRulesController
+from admin_api.alerts.routes import AlertsController
 from admin_api.audit.routes import AuditController
 from admin_api.auth.routes import whoami
 from admin_api.chat.routes import ChatController
@@ -15,6 +17,7 @@ from admin_api.jobs.routes import CatalogController, JobsController
 from admin_api.metrics.routes import MetricsController, prometheus_metrics
 from admin_api.redis_metrics.routes import redis_metrics
 from admin_api.schedules.routes import SchedulesController
+from admin_api.settings.routes import MetricSettingsController, SettingsController, TenantSettingsController
 from admin_api.tenants.routes import TenantsController
 from admin_api.tuning.routes import TuningController
 from admin_api.workers.routes import list_workers
@@ -27,5 +30,7 @@ def route_handlers() -> list[Any]:
         live, ready, whoami, prometheus_metrics, redis_metrics, list_workers,
         JobsController, CatalogController, DeadLettersController, MetricsController, TuningController,
         TenantsController, SchedulesController, AuditController, ChatController, controller_status_route,
+        AlertRulesController, AlertsController, SettingsController, TenantSettingsController,
+        MetricSettingsController,
         *console_handlers(),
     ]

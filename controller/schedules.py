@@ -5,6 +5,11 @@ Exactly once, even with two controllers: on PostgreSQL the due rows are claimed 
 ``next_run_at`` is a conditional UPDATE (only the writer that still finds it due wins) and the job
 id is derived from the slot, so a second attempt at the same slot is refused by the ledger.
 ``next_run_at`` advances from *now*: after downtime a missed schedule runs once, not once per slot.
+
+A ``per_tenant`` row fans out: each firing enqueues one job per active tenant (``tenant_id`` passed),
+read at firing time, so a tenant added a minute ago is covered by the next firing. Rows of
+``run_agent_report_task`` are left to ``dispatch_due_agent_reports_task`` (the one path that passes
+``job_config_id`` and ``period_end``, so a retry re-sends the same report).
 """
 
 from __future__ import annotations
@@ -23,9 +28,12 @@ from controller.sql import is_postgres
 from core.db.models.base import utcnow
 from core.db.models.ledger import WorkerJobRun
 from core.db.models.scheduling import JobConfig, JobRun
+from core.db.models.tenants import Tenant
+from core.defaults import AGENT_REPORT_FUNCTION
 from core.errors import CatalogError
 from core.queues.catalog import function
 from core.queues.enqueue import Enqueuer, EnqueueRequest
+from core.seed_names import current_function_name
 
 __all__ = ["ScheduleRunner", "next_run_after"]
 
@@ -47,7 +55,7 @@ def next_run_after(cron: str | None, interval_seconds: int | None, after: dateti
 class _Firing:
     config_id: int
     scheduled_for: datetime | None
-    request: EnqueueRequest | None  # None: the function is not in the catalog
+    requests: tuple[EnqueueRequest, ...]  # empty: unplanned row, or a function not in the catalog
 
 
 class ScheduleRunner:
@@ -62,9 +70,9 @@ class ScheduleRunner:
         now = now or utcnow()
         session = self._sessions()
         try:
-            rows = await asyncio.to_thread(self._claim, session, now)
-            firings = [self._firing(row) for row in rows]
-            requests = [f.request for f in firings if f.request is not None]
+            rows, tenants = await asyncio.to_thread(self._claim, session, now)
+            firings = [self._firing(row, tenants) for row in rows]
+            requests = [r for f in firings for r in f.requests]
             enqueued = set(await self._enqueuer.enqueue_many(requests)) if requests else set()
             fired = await asyncio.to_thread(self._record, session, rows, firings, enqueued, now)
         except asyncio.CancelledError:
@@ -75,51 +83,63 @@ class ScheduleRunner:
         await asyncio.to_thread(session.close)
         return fired
 
-    def _claim(self, session: Session, now: datetime) -> list[Any]:
-        """Due rows (and rows never planned); on PostgreSQL locked until this tick commits."""
+    def _claim(self, session: Session, now: datetime) -> tuple[list[Any], list[int]]:
+        """Due rows (and rows never planned), locked on PostgreSQL until this tick commits; and, when
+        a due row fans out, the active tenants."""
         stmt = (select(JobConfig.id, JobConfig.function, JobConfig.args, JobConfig.tenant_id, JobConfig.cron,
-                       JobConfig.interval_seconds, JobConfig.next_run_at)
-                .where(JobConfig.enabled.is_(True))
+                       JobConfig.interval_seconds, JobConfig.next_run_at, JobConfig.per_tenant)
+                .where(JobConfig.enabled.is_(True), JobConfig.function != AGENT_REPORT_FUNCTION)
                 .where((JobConfig.next_run_at <= now) | JobConfig.next_run_at.is_(None))
                 .order_by(JobConfig.next_run_at).limit(BATCH))
         if is_postgres(session):
             stmt = stmt.with_for_update(skip_locked=True, of=JobConfig)
-        return list(session.execute(stmt).all())
+        rows = list(session.execute(stmt).all())
+        tenants: list[int] = []
+        if any(r.per_tenant for r in rows):
+            tenants = list(session.scalars(select(Tenant.id).where(Tenant.active.is_(True)).order_by(Tenant.id)))
+        return rows, tenants
 
     @staticmethod
-    def _firing(row: Any) -> _Firing:
+    def _firing(row: Any, tenants: list[int]) -> _Firing:
         if row.next_run_at is None:
-            return _Firing(row.id, row.next_run_at, None)
+            return _Firing(row.id, row.next_run_at, ())
         try:
-            spec = function(row.function)
+            spec = function(current_function_name(row.function, f"schedule {row.id}"))
         except CatalogError:
             log.error("schedule %s names %r, which is not a catalogued function; skipped", row.id, row.function)
-            return _Firing(row.id, row.next_run_at, None)
+            return _Firing(row.id, row.next_run_at, ())
         slot = int(row.next_run_at.timestamp())
-        request = EnqueueRequest(spec, dict(row.args or {}), tenant_id=row.tenant_id,
-                                 dedup_key=f"schedule:{row.id}", job_id=f"schedule:{row.id}:{slot}")
-        return _Firing(row.id, row.next_run_at, request)
+        args = dict(row.args or {})
+        if not row.per_tenant:
+            return _Firing(row.id, row.next_run_at, (EnqueueRequest(
+                spec, args, tenant_id=row.tenant_id, dedup_key=f"schedule:{row.id}",
+                job_id=f"schedule:{row.id}:{slot}"),))
+        return _Firing(row.id, row.next_run_at, tuple(EnqueueRequest(
+            spec, args | {"tenant_id": tid}, tenant_id=tid, dedup_key=f"schedule:{row.id}:t{tid}",
+            job_id=f"schedule:{row.id}:{slot}:t{tid}") for tid in tenants))
 
     def _record(self, session: Session, rows: list[Any], firings: list[_Firing], enqueued: set[str],
                 now: datetime) -> int:
-        ids = [f.request.job_id for f in firings if f.request is not None and f.request.job_id]
+        ids = [r.job_id for f in firings for r in f.requests if r.job_id]
         ledger = dict(session.execute(select(WorkerJobRun.arq_job_id, WorkerJobRun.id)
                                       .where(WorkerJobRun.arq_job_id.in_(ids))).all()) if ids else {}
         fired = 0
         for row, firing in zip(rows, firings, strict=True):
             if not self._advance(session, row, now):
                 continue  # another controller advanced it first
-            job_id = firing.request.job_id if firing.request is not None else None
-            if job_id is None:
-                continue
-            if job_id not in ledger:
-                log.info("schedule %s: previous run still active, slot %s not enqueued", row.id, row.next_run_at)
-                continue
-            if job_id not in enqueued:
-                log.info("schedule %s: slot %s was enqueued by an earlier attempt", row.id, row.next_run_at)
-            session.execute(insert(JobRun).values(job_config_id=row.id, worker_job_run_id=ledger[job_id],
-                                                  scheduled_for=firing.scheduled_for, created_at=now))
-            fired += 1
+            recorded = 0
+            for request in firing.requests:
+                job_id = request.job_id or ""
+                if job_id not in ledger:
+                    log.info("schedule %s: previous run still active, slot %s not enqueued (%s)", row.id,
+                             row.next_run_at, job_id)
+                    continue
+                if job_id not in enqueued:
+                    log.info("schedule %s: %s was enqueued by an earlier attempt", row.id, job_id)
+                session.execute(insert(JobRun).values(job_config_id=row.id, worker_job_run_id=ledger[job_id],
+                                                      scheduled_for=firing.scheduled_for, created_at=now))
+                recorded += 1
+            fired += 1 if recorded else 0
         session.commit()
         return fired
 

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from core.db.migrate import upgrade
 from core.db.models.tenants import Tenant
 from core.db.session import create_db_engine, make_session_factory
+from core.defaults import add_default_rule
 from core.errors import ServiceUnavailable
 from core.secrets import SecretBox
 from core.settings import Settings, env_name, settings_to_env
@@ -112,8 +113,11 @@ def _register_demo_tenant(settings: Settings, info: dict[str, Any]) -> None:
         with make_session_factory(engine)() as session, session.begin():
             tenant = session.execute(select(Tenant).where(Tenant.name == DEMO_TENANT)).scalar_one_or_none()
             if tenant is None:
-                tenant = Tenant(name=DEMO_TENANT, client_id=info["client_id"], auth_type="oauth", active=True)
+                tenant = Tenant(name=DEMO_TENANT, client_id=info["client_id"], auth_type="oauth", active=True,
+                                api_url=info["api_url"], client_secret_encrypted="")
                 session.add(tenant)
+                session.flush()
+                add_default_rule(session, tenant.id)
             tenant.api_url = info["api_url"]
             tenant.token_url = info["token_url"]
             tenant.client_id = info["client_id"]

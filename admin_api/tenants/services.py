@@ -14,6 +14,7 @@ from admin_api.context import Principal
 from admin_api.errors import Conflict, NotFound
 from admin_api.tenants.schemas import TenantCreate, TenantUpdate
 from core.db.models.tenants import Tenant
+from core.defaults import add_default_rule
 from core.secrets import SecretBox
 
 __all__ = ["create_tenant", "list_tenants", "load_tenant", "public_view", "update_tenant"]
@@ -51,6 +52,8 @@ def create_tenant(session: Session, who: Principal, box: SecretBox, body: Tenant
     session.add(tenant)
     _flush(session, body.name)
     audit(session, who, "tenant.create", f"tenant:{tenant.id}", {k: v for k, v in fields.items()})
+    rule = add_default_rule(session, tenant.id)  # watched from its first minute; the operator may change it
+    audit(session, who, "alert_rule.create", f"alert_rule:{rule.id}", {"default": True, "tenant_id": tenant.id})
     return public_view(tenant)
 
 

@@ -20,15 +20,17 @@ from core.db.models.base import utcnow
 from core.db.models.ledger import WorkerJobRun
 from core.db.models.platform import AgentReport
 from core.db.models.scheduling import JobConfig, JobRun
+from core.defaults import AGENT_REPORT_FUNCTION
 from core.errors import PermanentJobError
 from core.queues.catalog import function
 from functions.alerting.delivery import DeliveryError, post_webhook, send_email
 from functions.platform.digest import build_digest, render_text
 from functions.runner.context import JobContext
 
-__all__ = ["REPORT_FUNCTION", "dispatch_due_agent_reports_task", "next_run_after", "run_agent_report_task"]
+__all__ = ["REPORT_FUNCTION", "dispatch_due_agent_reports_task", "firing_job_id", "next_run_after",
+           "run_agent_report_task"]
 
-REPORT_FUNCTION = "run_agent_report_task"
+REPORT_FUNCTION = AGENT_REPORT_FUNCTION  # fired only here (the controller's schedule runner leaves these rows)
 DELIVERIES = ("webhook", "email")
 
 
@@ -51,7 +53,12 @@ def _due(sessions: sessionmaker[Session]) -> list[tuple[int, int | None, datetim
     return [(cid, tid, at) for cid, tid, at in rows]
 
 
-def _advance(sessions: sessionmaker[Session], config_id: int, scheduled: datetime, job_id: str | None) -> bool:
+def firing_job_id(config_id: int, scheduled: datetime) -> str:
+    """One job id per firing: a second dispatcher (or a retried dispatch) finds it in the ledger and adds nothing."""
+    return f"agent_report:{config_id}:{int(scheduled.timestamp())}"
+
+
+def _advance(sessions: sessionmaker[Session], config_id: int, scheduled: datetime, job_id: str) -> bool:
     """Move next_run_at on (only if nobody else did) and link the firing to its ledger row."""
     now = utcnow()
     with sessions.begin() as session:
@@ -63,19 +70,24 @@ def _advance(sessions: sessionmaker[Session], config_id: int, scheduled: datetim
                                 .values(next_run_at=nxt, last_run_at=now))
         if not moved.rowcount:  # type: ignore[attr-defined]
             return False
-        run_id = session.scalar(select(WorkerJobRun.id).where(WorkerJobRun.arq_job_id == job_id)) if job_id else None
+        run_id = session.scalar(select(WorkerJobRun.id).where(WorkerJobRun.arq_job_id == job_id))
         session.add(JobRun(job_config_id=config_id, worker_job_run_id=run_id, scheduled_for=scheduled))
     return True
 
 
 async def dispatch_due_agent_reports_task(ctx: JobContext) -> dict[str, int]:
-    """Enqueue every due report once (deterministic dedup key per firing), then advance its schedule."""
+    """Enqueue every due report once (one job id per firing, kept in the ledger), then advance its schedule.
+
+    Two dispatchers on the same row enqueue the same job id (the ledger takes one) and only the one whose
+    conditional UPDATE still finds the row at ``scheduled`` records the firing.
+    """
     spec = function(REPORT_FUNCTION)
     dispatched = 0
     for config_id, tenant_id, scheduled in await asyncio.to_thread(_due, ctx.resources.sessions):
-        job_id = await ctx.resources.enqueuer.enqueue(
+        job_id = firing_job_id(config_id, scheduled)
+        await ctx.resources.enqueuer.enqueue(
             spec, {"job_config_id": config_id, "period_end": scheduled.isoformat()}, tenant_id=tenant_id,
-            dedup_key=f"agent_report:{config_id}:{scheduled.isoformat()}")
+            job_id=job_id)
         if await asyncio.to_thread(_advance, ctx.resources.sessions, config_id, scheduled, job_id):
             dispatched += 1
     return {"dispatched": dispatched}

@@ -62,6 +62,10 @@ class Alert(Base):
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # An operator saw it: the alert stays open (the engine keeps updating and resolves it) but leaves
+    # the "open" list for the "acknowledged" one.
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
     __table_args__ = (
         Index("ix_alert_tenant_id_status_opened_at", "tenant_id", "status", "opened_at"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.models.base import Base, BigId, JsonType, UtcDateTime, utcnow
@@ -26,6 +26,9 @@ class JobConfig(Base):
     cron: Mapped[str | None] = mapped_column(String(128), nullable=True)
     interval_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # One row, one job per active tenant per firing (``tenant_id`` passed to the function): a tenant added
+    # later is covered from its first firing, with no per-tenant row to keep in sync.
+    per_tenant: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
