@@ -1,5 +1,5 @@
-"""Data of the operator pages that steer the system: tenants, schedules, controller and chat
-(alerts and settings follow their APIs). Built from the same services as the JSON API."""
+"""Data of the operator pages that steer the system: tenants, schedules, settings, controller and chat.
+Built from the same services as the JSON API (alerts live in ``alert_pages``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api.chat.services import conversation_view, list_conversations
@@ -16,12 +16,11 @@ from admin_api.context import ApiContext
 from admin_api.controller_status.services import controller_status
 from admin_api.errors import NotFound
 from admin_api.schedules.services import list_schedules
+from admin_api.settings.services import all_settings
 from admin_api.tenants.services import list_tenants
-from core.db.models.ledger import WorkerJobRun
-from core.db.models.scheduling import JobRun
 from core.db.models.tenants import Tenant
 
-__all__ = ["chat_context", "controller_context", "schedules_context", "tenants_context"]
+__all__ = ["chat_context", "controller_context", "schedules_context", "settings_context", "tenants_context"]
 
 
 def _tenant_names(session: Session) -> dict[int, str]:
@@ -32,29 +31,31 @@ async def tenants_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> d
     return {"tenants": await ctx.read(list_tenants)}
 
 
-def _last_runs(session: Session) -> dict[int, dict[str, Any]]:
-    """Per schedule its newest firing and the state of the job it enqueued."""
-    newest = select(func.max(JobRun.id)).group_by(JobRun.job_config_id)
-    rows = session.execute(
-        select(JobRun.job_config_id, JobRun.scheduled_for, JobRun.worker_job_run_id, WorkerJobRun.status,
-               WorkerJobRun.finished_at, WorkerJobRun.error_type)
-        .outerjoin(WorkerJobRun, WorkerJobRun.id == JobRun.worker_job_run_id)
-        .where(JobRun.id.in_(newest))).all()
-    return {config_id: {"at": at.isoformat(), "run_id": run_id, "status": status,
-                        "finished_at": finished.isoformat() if finished else None, "error_type": error}
-            for config_id, at, run_id, status, finished, error in rows}
-
-
 def _schedules(session: Session) -> dict[str, Any]:
-    items, last, names = list_schedules(session), _last_runs(session), _tenant_names(session)
+    """The schedules as the API lists them (with their last run), plus tenant names for display."""
+    names = _tenant_names(session)
+    items: list[dict[str, Any]] = msgspec.to_builtins(list_schedules(session))
     for item in items:
-        item["last_run"] = last.get(item["id"])
-        item["tenant_name"] = names.get(item["tenant_id"]) if item.get("tenant_id") else None
+        item["tenant_name"] = names.get(item["tenant_id"]) if item["tenant_id"] else None
+        last = item["last_run"]
+        if last and last.get("tenant_id"):
+            last["tenant_name"] = names.get(last["tenant_id"])
     return {"schedules": items}
 
 
 async def schedules_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
     return await ctx.read(_schedules)
+
+
+def _settings(session: Session) -> dict[str, Any]:
+    names = _tenant_names(session)
+    view: dict[str, Any] = msgspec.to_builtins(all_settings(session))
+    return {"keys": view["keys"], "metrics": view["metric_settings"], "tenant_names": names,
+            "tenants": [{"id": tid, "name": name} for tid, name in sorted(names.items())]}
+
+
+async def settings_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    return await ctx.read(_settings)
 
 
 def _ago(iso_or_none: Any, now: float) -> float | None:

@@ -21,10 +21,12 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from admin_api.auth.middleware import authenticate
+from admin_api.console.alert_pages import alert_context, alert_rules_context, alerts_context
 from admin_api.console.operator_pages import (
     chat_context,
     controller_context,
     schedules_context,
+    settings_context,
     tenants_context,
 )
 from admin_api.console.pages import (
@@ -39,6 +41,7 @@ from admin_api.console.pages import (
 )
 from admin_api.console.session import clear_session, console_principal, login_page, session_cookie
 from admin_api.context import ApiContext, Principal
+from admin_api.errors import NotFound
 
 __all__ = ["CONSOLE_OPT", "NAV", "PAGES", "ConsolePage", "console_handlers"]
 
@@ -70,6 +73,9 @@ PAGES: tuple[ConsolePage, ...] = (
     ConsolePage("/jobs/{run_id:int}", "job.html", _job, section="/jobs"),
     ConsolePage("/dead-letters", "dead_letters.html", dead_letters_context, "Dead letters"),
     ConsolePage("/schedules", "schedules.html", schedules_context, "Schedules"),
+    ConsolePage("/alerts", "alerts.html", alerts_context, "Alerts"),
+    ConsolePage("/alerts/{alert_id:int}", "alert.html", alert_context, section="/alerts"),
+    ConsolePage("/alert-rules", "alert_rules.html", alert_rules_context, section="/alerts"),
     ConsolePage("/tenants", "tenants.html", tenants_context, "Tenants"),
     ConsolePage("/queues", "queues.html", queues_context, "Queues"),
     ConsolePage("/workers", "workers.html", workers_context, "Workers"),
@@ -77,6 +83,7 @@ PAGES: tuple[ConsolePage, ...] = (
     ConsolePage("/redis", "redis.html", redis_context, "Redis"),
     ConsolePage("/platform", "platform.html", platform_context, "Platform"),
     ConsolePage("/tuning", "tuning.html", tuning_context, "Tuning"),
+    ConsolePage("/settings", "settings.html", settings_context, "Settings"),
     ConsolePage("/chat", "chat.html", chat_context, "Chat"),
 )
 NAV: tuple[tuple[str, str], ...] = tuple((p.path, p.title) for p in PAGES if p.title)
@@ -97,9 +104,14 @@ async def _render(request: Request[Any, Any, Any], page: ConsolePage) -> Templat
     if principal is None:
         return login_page(_safe_next(request.url.path))
     ctx: ApiContext = request.app.state.ctx
-    context = await page.build(ctx, request)
+    request.state.principal = principal  # for pages that show more to admins (alert rule channels)
+    try:
+        context = await page.build(ctx, request)
+    except NotFound as exc:
+        return Template("not_found.html", status_code=404, context={
+            "message": exc.detail, "back": page.active, "user": principal, "active": page.active, "nav": NAV})
     context.update(user=principal, active=page.active, nav=NAV, data_json=_script_json(context.pop("page_data", {})))
-    return Template(page.template, context=context, status_code=context.pop("status_code", 200))
+    return Template(page.template, context=context)
 
 
 def _page_handler(page: ConsolePage) -> Any:

@@ -54,6 +54,7 @@
     if (data.replayed) { return data.replayed.length + " replayed, " + data.refused.length + " refused"; }
     if (data.status && data.run_id) { return "run " + data.run_id + ": " + data.status; }
     if (data.action) { return "run " + data.run_id + ": " + data.action; }
+    if (data.runs && data.runs.length > 1) { return data.runs.length + " runs enqueued (one per tenant)"; }
     if (data.job_id && data.run_id) { return "run " + data.run_id + " enqueued"; }
     if (data.enabled !== undefined && data.name) { return data.name + (data.enabled ? " resumed" : " paused"); }
     if (data.active !== undefined && data.name) { return data.name + (data.active ? " enabled" : " disabled"); }

@@ -64,7 +64,8 @@ async def test_question_is_answered_by_the_worker(
     assert [(c["id"], c["messages"]) for c in listing["items"]] == [(conversation_id, 3)]
     with db() as session:
         run = session.get(WorkerJobRun, run_id)
-        assert run is not None and run.status == "succeeded"
+        assert run is not None
+        assert run.status == "succeeded"
         assert run.function == "process_chat_task"
         actions = session.scalars(select(AuditLog.action).where(AuditLog.target == f"chat:{conversation_id}")).all()
     assert actions == ["chat.ask", "chat.ask"]

@@ -8,8 +8,12 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from admin_api.console.routes import NAV, PAGES
+from core.db.models.alerting import Alert, AlertRule
+from core.db.models.messages import MessageLog
 from tests.integration.admin_api.conftest import bearer
 
 PARAM = re.compile(r"\{(\w+):\w+\}")
@@ -35,7 +39,9 @@ async def test_every_console_page_sends_signed_out_visitors_to_sign_in(
     paths = console_get_paths(app)
     for page in PAGES:  # the table and the routes are the same list
         assert PARAM.sub("1", page.path) in paths, page.path
-    assert "/platform" in paths and "/controller" in paths and "/chat" in paths
+    assert "/platform" in paths
+    assert "/controller" in paths
+    assert "/chat" in paths
     for path in paths:
         if path in ("/", "/login"):
             continue
@@ -71,3 +77,51 @@ async def test_every_navigation_page_renders_when_signed_in(
     job = await client.get("/jobs/1")
     assert job.status_code == 200
     assert 'class="active">Jobs</a>' in job.text
+
+
+def _alert_with_samples(db: sessionmaker[Session], tenant_id: int) -> int:
+    with db() as session, session.begin():
+        rule = session.scalars(select(AlertRule).where(AlertRule.tenant_id == tenant_id)).one()  # the default rule
+        rule.channels = [{"type": "webhook", "url": "https://hooks.example/secret-path?token=abc"}]
+        session.add_all([
+            MessageLog(tenant_id=tenant_id, message_guid="guid-with-text", status="FAILED", iflow_id="OrderSync",
+                       error_text="HTTP 503 from S/4\nat step 3"),
+            MessageLog(tenant_id=tenant_id, message_guid="guid-no-text", status="ESCALATED", iflow_id="OrderSync"),
+        ])
+        alert = Alert(rule_id=rule.id, tenant_id=tenant_id, scope_key=f"tenant:{tenant_id}", current_count=2,
+                      peak_count=2, summary="2 failed messages in 15 minutes",
+                      sample_guids=["guid-with-text", "guid-no-text", "guid-not-stored"])
+        session.add(alert)
+        session.flush()
+        return alert.id
+
+
+async def test_detail_pages_show_their_data(client: AsyncTestClient[Any], admin_token: str, viewer_token: str,
+                                            db: sessionmaker[Session]) -> None:
+    created = await client.post("/api/v1/tenants", headers=bearer(admin_token), json={
+        "name": "acme", "api_url": "https://acme.example/api/v1", "client_id": "c", "client_secret": "s3cr3t"})
+    alert_id = _alert_with_samples(db, created.json()["id"])
+    await sign_in(client, viewer_token)
+    page = await client.get(f"/alerts/{alert_id}")
+    assert page.status_code == 200
+    assert "2 failed messages in 15 minutes" in page.text
+    assert "HTTP 503 from S/4\nat step 3" in page.text  # the stored error text, whole
+    assert f'href="/api/v1/alerts/{alert_id}/samples/guid-with-text"' in page.text
+    assert "no error text stored" in page.text
+    assert "not stored yet" in page.text
+    rules = await client.get("/alert-rules")
+    assert rules.status_code == 200
+    assert "https://hooks.example/…" in rules.text
+    assert "secret-path" not in rules.text  # viewers see channel targets redacted
+    listing = await client.get("/alerts?status=open")
+    assert f'href="/alerts/{alert_id}"' in listing.text
+    bad = await client.get("/alerts?status=sleeping&tenant_id=x")
+    assert bad.status_code == 200
+    assert "status: one of open, acknowledged, resolved" in bad.text
+    missing = await client.get("/alerts/999999")
+    assert missing.status_code == 404
+    assert "no alert with id 999999" in missing.text
+    assert "Sign in" not in missing.text
+
+    await sign_in(client, admin_token)
+    assert "secret-path" in (await client.get("/alert-rules")).text  # admins edit the real target

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,7 +69,8 @@ async def test_leader_and_loops_match_what_the_controller_reads(
         assert loops[name]["restarts"] == state.restarts, name
         assert loops[name]["last_error"] == state.last_error, name
         assert loops[name]["from_leader"] is True
-    assert loops["ok"]["healthy"] and loops["ok"]["last_error"] is None
+    assert loops["ok"]["healthy"]
+    assert loops["ok"]["last_error"] is None
     assert loops["crash"]["restarts"] == 2
     assert "boom 2" in loops["crash"]["last_error"]
     assert loops["stall"]["healthy"] is False
@@ -82,13 +84,14 @@ async def test_a_dead_controllers_loops_turn_unhealthy_and_bad_records_show(
     """Records written long ago are judged against the clock, as ``--status`` does; garbage is shown, not hidden."""
     old = datetime.now(UTC).timestamp() - 600
     await redis.hset(CONTROLLER_LOOPS, mapping={
-        "dispatch": ('{"name": "dispatch", "interval_s": 5, "controller_id": "gone", "started_at": %f, '
-                     '"last_run_at": %f, "last_ok_at": %f, "restarts": 0, "healthy": true}' % (old, old, old)),
+        "dispatch": json.dumps({"name": "dispatch", "interval_s": 5, "controller_id": "gone", "started_at": old,
+                                "last_run_at": old, "last_ok_at": old, "restarts": 0, "healthy": True}),
         "broken": "not json",
     })
     body = (await client.get("/api/v1/controller", headers=viewer)).json()
     loops = {loop["name"]: loop for loop in body["loops"]}
-    assert loops["dispatch"]["healthy"] is False and loops["dispatch"]["stalled"] is True
+    assert loops["dispatch"]["healthy"] is False
+    assert loops["dispatch"]["stalled"] is True
     assert loops["dispatch"]["from_leader"] is False
     assert loops["broken"]["healthy"] is False
     assert "unreadable record" in loops["broken"]["last_error"]

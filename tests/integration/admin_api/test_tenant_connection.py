@@ -46,7 +46,8 @@ async def test_oauth_tenant_connects(client: AsyncTestClient[Any], admin: dict[s
     assert response.status_code == 200, response.text
     result = response.json()
     assert result["ok"] is True, result
-    assert result["auth_type"] == "oauth" and result["token_fetched"] is True
+    assert result["auth_type"] == "oauth"
+    assert result["token_fetched"] is True
     assert 1 <= result["logs_on_page"] <= 10
     assert result["newest_log_end"] is not None
     assert result["error"] is None
@@ -60,7 +61,8 @@ async def test_basic_auth_tenant_connects(client: AsyncTestClient[Any], admin: d
     tid = await _tenant(client, admin, cpi, auth_type="basic", token_url=None)
     result = (await client.post(f"/api/v1/tenants/{tid}/test-connection", headers=admin)).json()
     assert result["ok"] is True, result
-    assert result["auth_type"] == "basic" and result["token_fetched"] is False
+    assert result["auth_type"] == "basic"
+    assert result["token_fetched"] is False
 
 
 async def test_wrong_secret_shows_the_cpi_error(client: AsyncTestClient[Any], admin: dict[str, str],
