@@ -43,6 +43,20 @@
     form.querySelector("button[type=submit]").disabled = conversation.pending || api.role !== "admin";
   }
 
+  function listNew(id, title) {
+    const list = document.getElementById("conversations");
+    list.querySelectorAll("li").forEach(function (li) {
+      if (!li.querySelector("a")) { li.remove(); } else { li.classList.remove("active"); }
+    });
+    const li = document.createElement("li");
+    li.className = "active";
+    const link = document.createElement("a");
+    link.href = "/chat?conversation=" + id;
+    link.textContent = title.slice(0, 255);
+    li.appendChild(link);
+    list.insertBefore(li, list.firstChild);
+  }
+
   async function follow() {
     try {
       const conversation = await api.call("/api/v1/chat/" + conversationId, null, "GET");
@@ -64,6 +78,7 @@
     }
     try {
       const asked = await api.call("/api/v1/chat", body, "POST");
+      if (!conversationId) { listNew(asked.conversation_id, question); }
       conversationId = asked.conversation_id;
       window.history.replaceState(null, "", "/chat?conversation=" + conversationId);
       document.getElementById("chat-question").value = "";

@@ -12,21 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db.models.auth import AuditLog
 from core.db.models.chat import ChatMessage
 from core.db.models.ledger import WorkerJobRun
-from core.resources import open_resources
 from core.settings import Settings
-
-
-async def run_ai_worker(settings: Settings) -> None:
-    """Drain the ``ai`` queue with the real worker runtime (burst mode, in this process)."""
-    from functions.ai import JOBS
-    from functions.runner.tuning import ConcurrencySource
-    from functions.runner.worker import GroupWorker
-
-    async with open_resources(settings) as resources:
-        source = ConcurrencySource(resources.sessions, "ai", fixed=1)
-        worker = GroupWorker(resources, group="ai", queues=["ai"], implementations=dict(JOBS), concurrency=source,
-                             burst=True)
-        await worker.run()
+from tests.integration.admin_api.conftest import run_ai_worker
 
 
 async def test_question_is_answered_by_the_worker(

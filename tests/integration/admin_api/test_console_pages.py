@@ -8,13 +8,10 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from admin_api.console.routes import NAV, PAGES
-from core.db.models.alerting import Alert, AlertRule
-from core.db.models.messages import MessageLog
-from tests.integration.admin_api.conftest import bearer
+from tests.integration.admin_api.conftest import bearer, seed_alert
 
 PARAM = re.compile(r"\{(\w+):\w+\}")
 
@@ -79,28 +76,11 @@ async def test_every_navigation_page_renders_when_signed_in(
     assert 'class="active">Jobs</a>' in job.text
 
 
-def _alert_with_samples(db: sessionmaker[Session], tenant_id: int) -> int:
-    with db() as session, session.begin():
-        rule = session.scalars(select(AlertRule).where(AlertRule.tenant_id == tenant_id)).one()  # the default rule
-        rule.channels = [{"type": "webhook", "url": "https://hooks.example/secret-path?token=abc"}]
-        session.add_all([
-            MessageLog(tenant_id=tenant_id, message_guid="guid-with-text", status="FAILED", iflow_id="OrderSync",
-                       error_text="HTTP 503 from S/4\nat step 3"),
-            MessageLog(tenant_id=tenant_id, message_guid="guid-no-text", status="ESCALATED", iflow_id="OrderSync"),
-        ])
-        alert = Alert(rule_id=rule.id, tenant_id=tenant_id, scope_key=f"tenant:{tenant_id}", current_count=2,
-                      peak_count=2, summary="2 failed messages in 15 minutes",
-                      sample_guids=["guid-with-text", "guid-no-text", "guid-not-stored"])
-        session.add(alert)
-        session.flush()
-        return alert.id
-
-
 async def test_detail_pages_show_their_data(client: AsyncTestClient[Any], admin_token: str, viewer_token: str,
                                             db: sessionmaker[Session]) -> None:
     created = await client.post("/api/v1/tenants", headers=bearer(admin_token), json={
         "name": "acme", "api_url": "https://acme.example/api/v1", "client_id": "c", "client_secret": "s3cr3t"})
-    alert_id = _alert_with_samples(db, created.json()["id"])
+    alert_id = seed_alert(db, created.json()["id"])
     await sign_in(client, viewer_token)
     page = await client.get(f"/alerts/{alert_id}")
     assert page.status_code == 200
