@@ -17,7 +17,9 @@ from admin_api.jobs.routes import CatalogController, JobsController
 from admin_api.metrics.routes import MetricsController, prometheus_metrics
 from admin_api.redis_metrics.routes import redis_metrics
 from admin_api.schedules.routes import SchedulesController
+from admin_api.seed_names.routes import seed_redirects
 from admin_api.settings.routes import MetricSettingsController, SettingsController, TenantSettingsController
+from admin_api.stats.routes import list_stats
 from admin_api.tenants.routes import TenantsController
 from admin_api.tuning.routes import TuningController
 from admin_api.workers.routes import list_workers
@@ -31,6 +33,6 @@ def route_handlers() -> list[Any]:
         JobsController, CatalogController, DeadLettersController, MetricsController, TuningController,
         TenantsController, SchedulesController, AuditController, ChatController, controller_status_route,
         AlertRulesController, AlertsController, SettingsController, TenantSettingsController,
-        MetricSettingsController,
-        *console_handlers(),
+        MetricSettingsController, list_stats,
+        *console_handlers(), *seed_redirects(),
     ]

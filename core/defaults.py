@@ -29,12 +29,13 @@ class DefaultSchedule:
     function: str
     interval_seconds: int
     per_tenant: bool = False
+    first_after_s: int = 0  # first firing this long after install (alerts and stats wait for the first polls)
     args: dict[str, Any] = field(default_factory=dict)
 
 
 DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
-    DefaultSchedule("default.alerts", "check_and_create_alerts", 60, per_tenant=True),
-    DefaultSchedule("default.stats", "stats_update_t", 300, per_tenant=True),
+    DefaultSchedule("default.alerts", "check_and_create_alerts", 60, per_tenant=True, first_after_s=60),
+    DefaultSchedule("default.stats", "stats_update_t", 300, per_tenant=True, first_after_s=90),
     DefaultSchedule("default.periodic_jobs", "periodic_jobs", 3600),
     DefaultSchedule("default.cleanup_config", "cleanup_config_task", 86_400),
     DefaultSchedule("default.cleanup_pending_configs", "cleanup_pending_configs_task", 86_400),

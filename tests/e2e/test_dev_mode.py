@@ -1,6 +1,8 @@
 """First five minutes: ``integramon dev`` with no external service configured stores the demo tenant's
 message logs, runs every hot-path function successfully, shows jobs and workers through the admin API,
-stops cleanly on Ctrl-C, and reuses its data on the next start."""
+runs itself (within two minutes an alert is open, stats rows exist and every default schedule has a
+successful last run, all seen through the API, with no SQL typed), stops cleanly on Ctrl-C, and reuses
+its data on the next start."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.models.messages import MessageLog
+from core.defaults import DEFAULT_SCHEDULES
 from core.queues.catalog import GROUPS
 from core.settings import Settings
 from tests.processes import wait_until
@@ -69,6 +72,26 @@ def _get(port: int, path: str, token: str) -> object:
         return json.loads(response.read())
 
 
+def _runs_itself(port: int, token: str) -> list[str]:
+    """What is still missing of: an open alert, stats rows, a successful last run of every default schedule."""
+    missing = []
+    alerts = _get(port, "/api/v1/alerts?status=open", token)
+    if not (isinstance(alerts, dict) and alerts["items"]):
+        missing.append("an open alert")
+    stats = _get(port, "/api/v1/stats", token)
+    if not (isinstance(stats, dict) and stats["items"]):
+        missing.append("stats rows")
+    schedules = _get(port, "/api/v1/schedules", token)
+    assert isinstance(schedules, dict)
+    by_name = {s["name"]: s for s in schedules["items"]}
+    for default in DEFAULT_SCHEDULES:
+        row = by_name.get(default.name)
+        assert row is not None, f"default schedule {default.name} missing: {sorted(by_name)}"
+        if row["last_success_at"] is None:
+            missing.append(f"a successful run of {default.name} (last: {row['last_run']})")
+    return missing
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> int:
     proc.send_signal(signal.SIGINT)
     return proc.wait(60)
@@ -81,6 +104,7 @@ def test_make_dev_runs_everything_with_embedded_defaults(tmp_path: Path) -> None
     started = time.monotonic()
     try:
         token = str(wait_until(lambda: _token(log, proc), timeout=90, what="console URL and admin token"))
+        up = time.monotonic()
         assert f"http://127.0.0.1:{port}/" in log.read_text()
         assert "(embedded)" in log.read_text()
         wait_until(lambda: _query(db, "select count(*) from message_log")[0][0] > 0, timeout=90,
@@ -96,6 +120,17 @@ def test_make_dev_runs_everything_with_embedded_defaults(tmp_path: Path) -> None
         workers = _get(port, "/api/v1/workers", token)
         assert isinstance(workers, dict)
         assert {w["group"] for w in workers["workers"]} == set(GROUPS)  # one live worker per group
+        left: list[str] = []
+
+        def settled() -> bool:
+            left[:] = _runs_itself(port, token)
+            return not left
+
+        try:
+            wait_until(settled, timeout=max(1.0, 120 - (time.monotonic() - up)), interval=2.0)
+        except AssertionError:
+            raise AssertionError(f"two minutes after start, still missing: {left}") from None
+        print(f"alert, stats and default schedules complete after {time.monotonic() - up:.1f} s")
         stored = _query(db, "select count(*) from message_log")[0][0]
     finally:
         rc = _stop(proc) if proc.poll() is None else proc.returncode

@@ -225,3 +225,23 @@ async def test_metric_settings(client: AsyncTestClient[Any], admin: dict[str, st
     assert "metric_setting.update" in _actions(db)
     listed = (await client.get("/api/v1/metric-settings", headers=viewer)).json()["items"]
     assert {m["metric"] for m in listed} == {"host_metrics", "api_metrics", "storage", "storage_deep"}
+
+
+async def test_stats_list_serves_tenant_totals(client: AsyncTestClient[Any], admin: dict[str, str],
+                                               viewer: dict[str, str], db: sessionmaker[Session]) -> None:
+    from core.db.models.stats import StatsBucket
+
+    tid = await _tenant(client, admin)
+    hour = utcnow().replace(minute=0, second=0, microsecond=0)
+    with db() as session, session.begin():
+        session.add_all([
+            StatsBucket(tenant_id=tid, granularity="hour", bucket_start=hour, message_count=10, failed_count=2,
+                        failure_rate=0.2),
+            StatsBucket(tenant_id=tid, granularity="hour", bucket_start=hour - timedelta(hours=1), message_count=4),
+            StatsBucket(tenant_id=tid, granularity="hour", bucket_start=hour, iflow_id="Orders", message_count=3),
+            StatsBucket(tenant_id=tid, granularity="day", bucket_start=hour.replace(hour=0), message_count=14)])
+    rows = (await client.get(f"/api/v1/stats?tenant_id={tid}", headers=viewer)).json()["items"]
+    assert [(r["message_count"], r["failed_count"]) for r in rows] == [(10, 2), (4, 0)]
+    days = (await client.get("/api/v1/stats?granularity=day", headers=viewer)).json()["items"]
+    assert [r["message_count"] for r in days] == [14]
+    assert (await client.get("/api/v1/stats?granularity=week", headers=viewer)).status_code == 400

@@ -10,7 +10,7 @@ Create Date: 2026-12-01 18:40:00
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -22,14 +22,15 @@ down_revision: str | Sequence[str] | None = "0501"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# name, function, interval (s), per tenant
+# name, function, interval (s), per tenant, first firing (s after the migration: alerts and stats wait
+# for the first polls to store messages, the rest run at once)
 SCHEDULES = (
-    ("default.alerts", "check_and_create_alerts", 60, True),
-    ("default.stats", "stats_update_t", 300, True),
-    ("default.periodic_jobs", "periodic_jobs", 3600, False),
-    ("default.cleanup_config", "cleanup_config_task", 86_400, False),
-    ("default.cleanup_pending_configs", "cleanup_pending_configs_task", 86_400, False),
-    ("default.agent_reports", "dispatch_due_agent_reports_task", 60, False),
+    ("default.alerts", "check_and_create_alerts", 60, True, 60),
+    ("default.stats", "stats_update_t", 300, True, 90),
+    ("default.periodic_jobs", "periodic_jobs", 3600, False, 0),
+    ("default.cleanup_config", "cleanup_config_task", 86_400, False, 0),
+    ("default.cleanup_pending_configs", "cleanup_pending_configs_task", 86_400, False, 0),
+    ("default.agent_reports", "dispatch_due_agent_reports_task", 60, False, 0),
 )
 
 job_config = sa.table(
@@ -55,8 +56,9 @@ def upgrade() -> None:
     now = datetime.now(UTC)
     existing = set(bind.execute(sa.select(job_config.c.name)).scalars())
     rows = [{"name": name, "function": fn, "args": {}, "interval_seconds": every, "enabled": True,
-             "per_tenant": fan_out, "next_run_at": now, "created_at": now, "updated_at": now}
-            for name, fn, every, fan_out in SCHEDULES if name not in existing]  # due now: first tick fires
+             "per_tenant": fan_out, "next_run_at": now + timedelta(seconds=first), "created_at": now,
+             "updated_at": now}
+            for name, fn, every, fan_out, first in SCHEDULES if name not in existing]
     if rows:
         bind.execute(sa.insert(job_config), rows)
     with_rules = sa.select(alert_rule.c.tenant_id)

@@ -1,0 +1,1 @@
+"""The seed system's console addresses, kept working as permanent redirects to our pages."""
