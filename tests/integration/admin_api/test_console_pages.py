@@ -51,12 +51,18 @@ async def test_every_console_page_sends_signed_out_visitors_to_sign_in(
 
 
 async def test_only_console_pages_skip_the_token_check(app: Litestar, client: AsyncTestClient[Any]) -> None:
-    """Console handlers opt out of the Bearer middleware; every API route still answers JSON 401."""
+    """Console handlers opt out of the Bearer middleware (and redirects to console pages, which leak
+    nothing); every API route still answers JSON 401."""
+    console_pages = {PARAM.sub("1", p.path) for p in PAGES}
     for route in app.routes:
         for handler in route.route_handlers:
-            if handler.opt.get("exclude_from_auth"):
-                assert handler.opt.get("console"), route.path
-                assert not route.path.startswith("/api/"), route.path
+            if not handler.opt.get("exclude_from_auth"):
+                continue
+            assert not route.path.startswith(("/api/", "/metrics", "/schema")), route.path
+            if not handler.opt.get("console"):
+                response = await client.get(PARAM.sub("1", route.path), follow_redirects=False)
+                assert response.is_redirect, route.path
+                assert response.headers["location"].split("?")[0] in console_pages, route.path
     for path in ("/api/v1/controller", "/api/v1/chat", "/api/v1/chat/1", "/api/v1/tenants"):
         response = await client.get(path)
         assert response.status_code == 401, path
