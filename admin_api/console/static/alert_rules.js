@@ -66,9 +66,7 @@
       const saved = editing
         ? await api.call("/api/v1/alert-rules/" + editing.id, body(), "PATCH")
         : await api.call("/api/v1/alert-rules", body(), "POST");
-      api.say("rule " + saved.name + (editing ? " saved" : " created"), true);
-      box.hidden = true;
-      api.reloadSoon();
+      api.reloadWith("rule " + saved.name + (editing ? " saved" : " created"));
     } catch (err) { api.say(err.message, false); }
   });
 })();

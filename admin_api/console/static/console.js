@@ -6,11 +6,23 @@
   const flash = document.getElementById("flash");
   const role = document.querySelector("main").dataset.role;
 
+  const FLASH_KEY = "integramon.flash";
+
   function say(text, ok) {
     flash.textContent = text;
     flash.className = "flash " + (ok ? "ok" : "bad");
     flash.hidden = false;
   }
+
+  // After a change the page reloads at once to show the new state; the message survives the reload.
+  function reloadWith(text) {
+    try { window.sessionStorage.setItem(FLASH_KEY, text); } catch (e) { /* storage off: no message */ }
+    window.location.reload();
+  }
+  try {
+    const kept = window.sessionStorage.getItem(FLASH_KEY);
+    if (kept) { window.sessionStorage.removeItem(FLASH_KEY); say(kept, true); }
+  } catch (e) { /* storage off */ }
 
   async function call(url, body, method) {
     const verb = method || "POST";
@@ -31,7 +43,7 @@
 
   // shared with the page scripts (tenants.js, schedules.js, chat.js, ...)
   window.IntegraMon = { call: call, say: say, role: role, disableForViewers: disableForViewers,
-    reloadSoon: function () { setTimeout(function () { window.location.reload(); }, 700); } };
+    reloadWith: reloadWith };
 
   disableForViewers(document);
 
@@ -44,8 +56,7 @@
           button.dataset.method);
         const follow = button.dataset.follow;
         if (follow && data[follow]) { window.location.href = "/jobs/" + data[follow]; return; }
-        say(summary(data), true);
-        setTimeout(function () { window.location.reload(); }, 700);
+        reloadWith(summary(data));
       } catch (err) { say(err.message, false); button.disabled = false; }
     });
   });

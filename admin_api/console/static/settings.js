@@ -14,7 +14,7 @@
   }
 
   async function act(promise, message) {
-    try { await promise; api.say(message, true); api.reloadSoon(); } catch (err) { api.say(err.message, false); }
+    try { await promise; api.reloadWith(message); } catch (err) { api.say(err.message, false); }
   }
 
   document.querySelectorAll("#settings tr[data-key]").forEach(function (row) {

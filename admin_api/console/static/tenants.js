@@ -62,9 +62,7 @@
       const saved = editing
         ? await api.call("/api/v1/tenants/" + editing.id, data, "PATCH")
         : await api.call("/api/v1/tenants", data, "POST");
-      api.say("tenant " + saved.name + (editing ? " saved" : " added"), true);
-      box.hidden = true;
-      api.reloadSoon();
+      api.reloadWith("tenant " + saved.name + (editing ? " saved" : " added"));
     } catch (err) { api.say(err.message, false); }
   });
 

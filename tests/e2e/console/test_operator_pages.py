@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -74,6 +74,12 @@ def visit(page: Page, url: str) -> None:
         page.goto(url)
 
 
+def act(page: Page, target: Locator) -> None:
+    """Click an action that changes something: the page reloads at once to show the new state."""
+    with page.expect_navigation():
+        target.click()
+
+
 def add_tenant(page: Page, name: str, cpi: TenantEndpoint, secret: str, screenshot: str | None = None) -> None:
     page.click("#tenant-add")
     page.fill("#tenant-name", name)
@@ -83,9 +89,8 @@ def add_tenant(page: Page, name: str, cpi: TenantEndpoint, secret: str, screensh
     page.fill("#tenant-client-secret", secret)
     if screenshot:
         shot(page, screenshot)
-    page.click("#tenant-save")
+    act(page, page.locator("#tenant-save"))
     expect(page.locator("#flash")).to_contain_text(f"tenant {name} added")
-    page.wait_for_load_state("networkidle")
     expect(page.locator("#tenants")).to_contain_text(name)
 
 
@@ -114,13 +119,11 @@ def tenants_journey(page: Page, base_url: str, cpi: TenantEndpoint, db: sessionm
     tenant_row(page, "sim-tenant").locator("[data-edit-tenant]").click()
     expect(page.locator("#tenant-form-title")).to_have_text("Edit sim-tenant")
     page.fill("#tenant-rate", "4")
-    page.click("#tenant-save")
+    act(page, page.locator("#tenant-save"))
     expect(page.locator("#flash")).to_contain_text("tenant sim-tenant saved")
-    page.wait_for_load_state("networkidle")
     expect(tenant_row(page, "sim-tenant")).to_contain_text("4.0 /s")
-    tenant_row(page, "wrong-secret").get_by_role("button", name="Disable").click()
+    act(page, tenant_row(page, "wrong-secret").get_by_role("button", name="Disable"))
     expect(page.locator("#flash")).to_contain_text("wrong-secret disabled")
-    page.wait_for_load_state("networkidle")
     expect(tenant_row(page, "wrong-secret")).to_contain_text("disabled")
     shot(page, "21-tenants")
     with db() as session:
@@ -144,25 +147,21 @@ def schedules_journey(page: Page, base_url: str, headers: dict[str, str]) -> Non
     row = page.locator("#schedules tbody tr", has_text="e2e-noop")
     expect(row).to_contain_text("enabled")
     expect(row.locator(".last-run")).to_contain_text("never")
-    row.get_by_role("button", name="Pause").click()
+    act(page, row.get_by_role("button", name="Pause"))
     expect(page.locator("#flash")).to_contain_text("e2e-noop paused")
-    page.wait_for_load_state("networkidle")
     expect(row).to_contain_text("paused")
-    row.get_by_role("button", name="Resume").click()
+    act(page, row.get_by_role("button", name="Resume"))
     expect(page.locator("#flash")).to_contain_text("e2e-noop resumed")
-    page.wait_for_load_state("networkidle")
     expect(row).to_contain_text("enabled")
-    row.get_by_role("button", name="Run now").click()
+    act(page, row.get_by_role("button", name="Run now"))
     expect(page.locator("#flash")).to_contain_text("enqueued")
-    page.wait_for_load_state("networkidle")
     link = row.locator(".last-run a")
     expect(link).to_contain_text("run ")
     expect(row.locator(".last-run")).to_contain_text("queued")
     fanned = page.locator("tr[data-schedule='e2e.alerts']")
     expect(fanned).to_contain_text("every active tenant")
-    fanned.get_by_role("button", name="Run now").click()
+    act(page, fanned.get_by_role("button", name="Run now"))
     expect(page.locator("#flash")).to_contain_text("enqueued")
-    page.wait_for_load_state("networkidle")
     expect(fanned.locator(".last-run")).to_contain_text("sim-tenant")  # the run of the one active tenant
     shot(page, "22-schedules")
     link.click()
@@ -177,9 +176,8 @@ def alerts_journey(page: Page, base_url: str, tenant_id: int, db: sessionmaker[S
     expect(row).to_contain_text("open")
     expect(row).to_contain_text("2 failed messages in 15 minutes")
     shot(page, "23-alerts")
-    row.get_by_role("button", name="Acknowledge").click()
+    act(page, row.get_by_role("button", name="Acknowledge"))
     expect(page.locator("#flash")).to_contain_text("done")
-    page.wait_for_load_state("networkidle")
     expect(row).to_contain_text("acknowledged")
     page.select_option("#filter-status", "open")
     page.click("#alert-filters button[type=submit]")
@@ -207,21 +205,18 @@ def alert_rules_journey(page: Page, base_url: str) -> None:
     page.select_option("#rule-tenant", label="sim-tenant")
     page.fill("#rule-threshold", "5")
     page.fill("#rule-webhooks", "https://hooks.example/e2e")
-    page.click("#rule-save")
+    act(page, page.locator("#rule-save"))
     expect(page.locator("#flash")).to_contain_text("rule e2e failures created")
-    page.wait_for_load_state("networkidle")
     row = page.locator("#rules tbody tr", has_text="e2e failures")
     expect(row).to_contain_text("≥ 5")
     expect(row).to_contain_text("webhook: https://hooks.example/e2e")
     row.locator("[data-edit-rule]").click()
     page.fill("#rule-threshold", "7")
-    page.click("#rule-save")
+    act(page, page.locator("#rule-save"))
     expect(page.locator("#flash")).to_contain_text("rule e2e failures saved")
-    page.wait_for_load_state("networkidle")
     expect(row).to_contain_text("≥ 7")
     shot(page, "25-alert-rules")
-    row.get_by_role("button", name="Delete").click()
-    page.wait_for_load_state("networkidle")
+    act(page, row.get_by_role("button", name="Delete"))
     expect(page.locator("#rules tbody tr")).to_have_count(2)
 
 
@@ -231,9 +226,8 @@ def settings_journey(page: Page, base_url: str, tenant_id: int, db: sessionmaker
     expect(row).to_contain_text("int")
     expect(row).to_contain_text("1 … 3650")
     row.locator(".global-value").fill("120")
-    row.locator(".save-global").click()
+    act(page, row.locator(".save-global"))
     expect(page.locator("#flash")).to_contain_text("retention.chat_days saved")
-    page.wait_for_load_state("networkidle")
     expect(row.locator(".badge")).to_have_text("set")
     expect(row.locator(".global-value")).to_have_value("120")
     row.locator(".global-value").fill("99999")
@@ -242,15 +236,13 @@ def settings_journey(page: Page, base_url: str, tenant_id: int, db: sessionmaker
     hot = page.locator("#settings tr[data-key='poll.hot.interval_s']")
     hot.locator(".override-tenant").select_option(label="sim-tenant")
     hot.locator(".override-value").fill("30")
-    hot.locator(".add-override").click()
+    act(page, hot.locator(".add-override"))
     expect(page.locator("#flash")).to_contain_text("overridden for tenant")
-    page.wait_for_load_state("networkidle")
     expect(hot.locator(".override")).to_contain_text("sim-tenant")
     metric = page.locator("#metric-settings tr[data-metric='storage']")
     metric.locator(".metric-interval").fill("7200")
-    metric.locator(".save-metric").click()
+    act(page, metric.locator(".save-metric"))
     expect(page.locator("#flash")).to_contain_text("storage saved")
-    page.wait_for_load_state("networkidle")
     shot(page, "26-settings")
     with db() as session:
         values = {(r.key, r.tenant_id): r.value for r in session.scalars(select(ConfigExt))}
