@@ -101,8 +101,9 @@ def _script_json(data: Any) -> str:
 
 async def _render(request: Request[Any, Any, Any], page: ConsolePage) -> Template:
     principal = await console_principal(request)
-    if principal is None:
-        return login_page(_safe_next(request.url.path))
+    if principal is None:  # back to this very page (query included) after signing in
+        query = request.url.query
+        return login_page(_safe_next(request.url.path + (f"?{query}" if query else "")))
     ctx: ApiContext = request.app.state.ctx
     request.state.principal = principal  # for pages that show more to admins (alert rule channels)
     try:

@@ -48,6 +48,8 @@ async def test_every_console_page_sends_signed_out_visitors_to_sign_in(
         assert "Sign in" in response.text, path
         assert f'name="next" value="{path}"' in response.text, path
     assert (await client.get("/", follow_redirects=False)).headers["location"] == "/jobs"
+    filtered = await client.get("/alerts?status=open&tenant_id=2")
+    assert 'name="next" value="/alerts?status=open&amp;tenant_id=2"' in filtered.text
 
 
 async def test_only_console_pages_skip_the_token_check(app: Litestar, client: AsyncTestClient[Any]) -> None:
@@ -111,3 +113,21 @@ async def test_detail_pages_show_their_data(client: AsyncTestClient[Any], admin_
 
     await sign_in(client, admin_token)
     assert "secret-path" in (await client.get("/alert-rules")).text  # admins edit the real target
+
+
+async def test_page_values_are_escaped(client: AsyncTestClient[Any], admin_token: str) -> None:
+    """Names typed by operators reach pages as text, in elements and in data attributes alike."""
+    evil = "<img src=x onerror=alert(1)>'\""
+    created = await client.post("/api/v1/tenants", headers=bearer(admin_token), json={
+        "name": evil, "api_url": "https://acme.example/api/v1", "client_id": "c", "client_secret": "s"})
+    assert created.status_code == 201
+    await client.post("/api/v1/chat", headers=bearer(admin_token), json={"question": evil})
+    await sign_in(client, admin_token)
+    for path in ("/tenants", "/alert-rules", "/chat", "/chat?conversation=1", "/settings"):
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        assert "<img src=x" not in page.text, path
+    schema = (await client.get("/schema/openapi.json", headers=bearer(admin_token))).json()
+    for path in ("/api/v1/chat", "/api/v1/chat/{conversation_id}", "/api/v1/tenants/{tenant_id}/test-connection",
+                 "/api/v1/controller"):
+        assert path in schema["paths"], path
