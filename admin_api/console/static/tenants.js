@@ -13,7 +13,7 @@
     editing = tenant;
     form.reset();
     document.getElementById("tenant-form-title").textContent = tenant ? "Edit " + tenant.name : "Add tenant";
-    field("client_secret").placeholder = tenant ? "unchanged (stored encrypted)" : "required";
+    field("client_secret").placeholder = tenant ? "unchanged (needed again when a URL changes)" : "required";
     field("client_secret").required = !tenant;
     if (tenant) {
       ["name", "api_url", "client_id", "auth_type"].forEach(function (k) { field(k).value = tenant[k] || ""; });
