@@ -205,6 +205,7 @@ def alert_rules_journey(page: Page, base_url: str) -> None:
     page.select_option("#rule-tenant", label="sim-tenant")
     page.fill("#rule-threshold", "5")
     page.fill("#rule-webhooks", "https://hooks.example/e2e")
+    shot(page, "25-alert-rule-form")
     act(page, page.locator("#rule-save"))
     expect(page.locator("#flash")).to_contain_text("rule e2e failures created")
     row = page.locator("#rules tbody tr", has_text="e2e failures")
