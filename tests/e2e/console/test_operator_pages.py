@@ -278,7 +278,8 @@ def chat_journey(page: Page, base_url: str, settings: Settings) -> None:
     with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
         pool.submit(asyncio.run, run_ai_worker(settings)).result(timeout=60)
     answer = page.locator("#chat-thread .turn.assistant")
-    expect(answer).to_contain_text("In the last 24 hours", timeout=15_000)
+    expect(answer).to_contain_text("In the last 24 hours: 2 messages, 2 failed or escalated.", timeout=15_000)
+    expect(answer).to_contain_text("OrderSync: HTTP 503 from S/4")  # the stored error text, first line
     expect(answer).to_contain_text("(builtin)")
     expect(page.locator("#chat-pending")).to_be_hidden()
     assert "/chat?conversation=" in page.url

@@ -94,6 +94,7 @@ def seed_alert(db: sessionmaker[Session], tenant_id: int) -> int:
     from sqlalchemy import select
 
     from core.db.models.alerting import Alert, AlertRule
+    from core.db.models.base import utcnow
     from core.db.models.messages import MessageLog
 
     with db() as session, session.begin():
@@ -101,8 +102,9 @@ def seed_alert(db: sessionmaker[Session], tenant_id: int) -> int:
         rule.channels = [{"type": "webhook", "url": "https://hooks.example/secret-path?token=abc"}]
         session.add_all([
             MessageLog(tenant_id=tenant_id, message_guid="guid-with-text", status="FAILED", iflow_id="OrderSync",
-                       error_text="HTTP 503 from S/4\nat step 3"),
-            MessageLog(tenant_id=tenant_id, message_guid="guid-no-text", status="ESCALATED", iflow_id="OrderSync"),
+                       error_text="HTTP 503 from S/4\nat step 3", log_end=utcnow()),
+            MessageLog(tenant_id=tenant_id, message_guid="guid-no-text", status="ESCALATED", iflow_id="OrderSync",
+                       log_end=utcnow()),
         ])
         alert = Alert(rule_id=rule.id, tenant_id=tenant_id, scope_key=f"tenant:{tenant_id}", current_count=2,
                       peak_count=2, summary="2 failed messages in 15 minutes",
