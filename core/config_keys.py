@@ -150,5 +150,8 @@ for _key in (
               "(0 disables).", 0, 7 * _DAY, unit="s"),
     ConfigKey("poll.deep_sync.interval_s", "float", 21600.0, "Seconds between deep iflow artifact syncs "
               "(0 disables).", 0, 30 * _DAY, unit="s"),
+    # runs itself (issue 11): keys read outside this module that the settings page must offer too
+    ConfigKey("ingest.cold_days", "int", 7, "Days of message logs the cold backfill fetches for a tenant "
+              "(when a run is not given a depth).", 1, 366, unit="days"),
 ):
     register(_key)

@@ -24,7 +24,8 @@ from admin_api.errors import BadInput, NotFound
 from core.db.models.alerting import Alert, AlertRule
 from core.db.models.tenants import Tenant
 
-__all__ = ["create_rule", "delete_rule", "list_rules", "load_rule", "rule_view", "show_rule", "update_rule"]
+__all__ = ["create_rule", "delete_rule", "list_rules", "load_rule", "redact_target", "rule_view", "show_rule",
+           "update_rule"]
 
 
 def _redact_url(url: str) -> str:
@@ -34,6 +35,13 @@ def _redact_url(url: str) -> str:
 
 def _redact_address(address: str) -> str:
     return "…@" + address.rsplit("@", 1)[-1]
+
+
+def redact_target(target: str) -> str:
+    """A delivery target as a viewer sees it: a URL's scheme and host, addresses' domains only."""
+    if "://" in target:
+        return _redact_url(target)
+    return ", ".join(_redact_address(a.strip()) for a in target.split(",") if a.strip())
 
 
 def _channel_view(raw: Any, full: bool) -> ChannelView:

@@ -23,8 +23,8 @@ class SchedulesController(Controller):
     tags = ["schedules"]
 
     @get("/", summary="All schedules with their next and last run")
-    async def list_items(self, ctx: Ctx) -> ScheduleList:
-        return ScheduleList(items=await ctx.read(list_schedules))
+    async def list_items(self, ctx: Ctx, request: Request[Principal, Any, Any]) -> ScheduleList:
+        return ScheduleList(items=await ctx.read(lambda s: list_schedules(s, request.user)))
 
     @post("/", guards=[require_admin], status_code=HTTP_201_CREATED, summary="Create a schedule")
     async def create(self, ctx: Ctx, request: Request[Principal, Any, Any], data: JSONBody[ScheduleCreate]

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from admin_api.alert_rules.services import redact_target
 from admin_api.audit.services import audit
 from admin_api.context import ApiContext, Principal
 from admin_api.errors import BadInput, Conflict, NotFound
@@ -63,22 +64,31 @@ def _last_runs(session: Session, ids: list[int]) -> tuple[dict[int, LastRun], di
     return last, success
 
 
-def view(c: JobConfig, last: LastRun | None = None, success: datetime | None = None) -> ScheduleView:
-    return ScheduleView(id=c.id, name=c.name, function=c.function, args=dict(c.args or {}), tenant_id=c.tenant_id,
+def _args_for(args: dict[str, Any], who: Principal | None) -> dict[str, Any]:
+    """Report targets (webhook URLs, e-mail addresses) are shown whole to admins only (no caller: redacted)."""
+    if (who is not None and who.is_admin) or not isinstance(args.get("target"), str):
+        return args
+    return args | {"target": redact_target(args["target"])}
+
+
+def view(c: JobConfig, last: LastRun | None = None, success: datetime | None = None,
+         who: Principal | None = None) -> ScheduleView:
+    return ScheduleView(id=c.id, name=c.name, function=c.function, args=_args_for(dict(c.args or {}), who),
+                        tenant_id=c.tenant_id,
                         per_tenant=bool(c.per_tenant), cron=c.cron, interval_seconds=c.interval_seconds,
                         enabled=c.enabled, next_run_at=c.next_run_at, last_run_at=c.last_run_at, last_run=last,
                         last_success_at=success)
 
 
-def _full_view(session: Session, config: JobConfig) -> ScheduleView:
+def _full_view(session: Session, config: JobConfig, who: Principal) -> ScheduleView:
     last, success = _last_runs(session, [config.id])
-    return view(config, last.get(config.id), success.get(config.id))
+    return view(config, last.get(config.id), success.get(config.id), who)
 
 
-def list_schedules(session: Session) -> list[ScheduleView]:
+def list_schedules(session: Session, who: Principal | None = None) -> list[ScheduleView]:
     configs = list(session.scalars(select(JobConfig).order_by(JobConfig.id)))
     last, success = _last_runs(session, [c.id for c in configs])
-    return [view(c, last.get(c.id), success.get(c.id)) for c in configs]
+    return [view(c, last.get(c.id), success.get(c.id), who) for c in configs]
 
 
 def load(session: Session, config_id: int) -> JobConfig:
@@ -117,7 +127,7 @@ def create_schedule(session: Session, who: Principal, body: ScheduleCreate) -> S
     audit(session, who, "schedule.create", f"schedule:{config.id}",
           {"name": body.name, "function": body.function, "cron": body.cron, "interval_seconds": body.interval_seconds,
            "per_tenant": body.per_tenant})
-    return view(config)
+    return view(config, who=who)
 
 
 def update_schedule(session: Session, who: Principal, config_id: int, body: ScheduleUpdate) -> ScheduleView:
@@ -136,7 +146,7 @@ def update_schedule(session: Session, who: Principal, config_id: int, body: Sche
         raise BadInput("cron", "nothing to change: give cron, interval_seconds or args")
     session.flush()
     audit(session, who, "schedule.update", f"schedule:{config.id}", changes)
-    return _full_view(session, config)
+    return _full_view(session, config, who)
 
 
 def set_enabled(session: Session, who: Principal, config_id: int, enabled: bool) -> ScheduleView:
@@ -145,7 +155,7 @@ def set_enabled(session: Session, who: Principal, config_id: int, enabled: bool)
     if enabled:
         config.next_run_at = next_run(config.cron, config.interval_seconds, utcnow())
     audit(session, who, "schedule.resume" if enabled else "schedule.pause", f"schedule:{config.id}", {})
-    return _full_view(session, config)
+    return _full_view(session, config, who)
 
 
 def _requests(session: Session, config: JobConfig, now: datetime) -> list[EnqueueRequest]:

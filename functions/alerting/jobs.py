@@ -118,7 +118,7 @@ async def check_and_create_alerts(ctx: JobContext, tenant_id: int | None = None)
                                                        total.resolved + changes.resolved)
         details += [(alert_id, rule.tenant_id, guids) for alert_id, guids in changes.details]
     enqueued = await _fetch_details(ctx, details)
-    sent, failed = await deliver_pending(ctx.settings, ctx.resources.sessions)
+    sent, failed = await deliver_pending(ctx.settings, ctx.resources.sessions, tenant_id)
     return {"rules": len(rules), "opened": total.opened, "updated": total.updated, "resolved": total.resolved,
             "details_enqueued": enqueued, "notified": sent, "notify_failed": failed, "skipped_rules": skipped}
 

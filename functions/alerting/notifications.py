@@ -29,13 +29,15 @@ class Outgoing:
     payload: dict[str, Any]
 
 
-def _pending(sessions: sessionmaker[Session]) -> list[Outgoing]:
+def _pending(sessions: sessionmaker[Session], tenant_id: int | None) -> list[Outgoing]:
     with sessions() as session:
-        rows = session.execute(
-            select(AlertNotification, Alert, AlertRule).join(Alert, Alert.id == AlertNotification.alert_id)
-            .join(AlertRule, AlertRule.id == Alert.rule_id)
-            .where(AlertNotification.status.in_(("pending", "failed")), AlertNotification.attempts < MAX_ATTEMPTS)
-            .order_by(AlertNotification.id)).all()
+        query = (select(AlertNotification, Alert, AlertRule).join(Alert, Alert.id == AlertNotification.alert_id)
+                 .join(AlertRule, AlertRule.id == Alert.rule_id)
+                 .where(AlertNotification.status.in_(("pending", "failed")),
+                        AlertNotification.attempts < MAX_ATTEMPTS))
+        if tenant_id is not None:
+            query = query.where(Alert.tenant_id == tenant_id)
+        rows = session.execute(query.order_by(AlertNotification.id)).all()
         return [Outgoing(n.id, n.channel, n.target, n.event, {"event": f"alert.{n.event}", **event_payload(r, a)})
                 for n, a, r in rows]
 
@@ -67,10 +69,15 @@ def _record(sessions: sessionmaker[Session], item: Outgoing, error: str | None) 
             last_error=error[:500] if error else None, sent_at=None if error else utcnow()))
 
 
-async def deliver_pending(settings: Settings, sessions: sessionmaker[Session]) -> tuple[int, int]:
-    """Deliver every queued notification; returns (sent, failed)."""
+async def deliver_pending(settings: Settings, sessions: sessionmaker[Session],
+                          tenant_id: int | None = None) -> tuple[int, int]:
+    """Deliver every queued notification (of one tenant when given); returns (sent, failed).
+
+    The per-tenant alert jobs of one firing run side by side: each delivers only its tenant's
+    notifications, so none is sent twice.
+    """
     sent = failed = 0
-    for item in await asyncio.to_thread(_pending, sessions):
+    for item in await asyncio.to_thread(_pending, sessions, tenant_id):
         try:
             await _send(settings, item)
         except DeliveryError as exc:

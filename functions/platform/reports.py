@@ -45,7 +45,20 @@ def next_run_after(config: JobConfig, scheduled: datetime, now: datetime) -> dat
     return None
 
 
+def _plan_unplanned(sessions: sessionmaker[Session]) -> int:
+    """Rows never planned (``next_run_at`` NULL, e.g. written by SQL) get their first firing."""
+    now = utcnow()
+    planned = 0
+    with sessions.begin() as session:
+        for config in session.scalars(select(JobConfig).where(
+                JobConfig.function == REPORT_FUNCTION, JobConfig.enabled.is_(True), JobConfig.next_run_at.is_(None))):
+            config.next_run_at = next_run_after(config, now, now)
+            planned += 1
+    return planned
+
+
 def _due(sessions: sessionmaker[Session]) -> list[tuple[int, int | None, datetime]]:
+    _plan_unplanned(sessions)
     with sessions() as session:
         rows = session.execute(select(JobConfig.id, JobConfig.tenant_id, JobConfig.next_run_at).where(
             JobConfig.function == REPORT_FUNCTION, JobConfig.enabled.is_(True),

@@ -57,12 +57,17 @@ async def test_run_now_fans_out_and_list_shows_last_run(client: AsyncTestClient[
 
 
 async def test_run_now_of_an_agent_report_follows_the_dispatch_path(
-        client: AsyncTestClient[Any], admin: dict[str, str], db: sessionmaker[Session]) -> None:
+        client: AsyncTestClient[Any], admin: dict[str, str], viewer: dict[str, str],
+        db: sessionmaker[Session]) -> None:
     tenant = (await _tenants(client, admin))[0]
     created = await client.post("/api/v1/schedules", headers=admin, json={
         "name": "daily digest", "function": "run_agent_report_task", "tenant_id": tenant, "cron": "0 7 * * *",
         "args": {"delivery": "webhook", "target": "https://hooks.example/x"}})
     sid = created.json()["id"]
+    seen = (await client.get("/api/v1/schedules", headers=viewer)).json()["items"][0]
+    assert seen["args"]["target"] == "https://hooks.example/…"  # viewers never see a report's target
+    assert (await client.get("/api/v1/schedules", headers=admin)).json()["items"][0]["args"]["target"] == \
+        "https://hooks.example/x"
     ran = (await client.post(f"/api/v1/schedules/{sid}/run", headers=admin)).json()
     assert ran["job_id"].startswith(f"agent_report:{sid}:")
     with db() as session:

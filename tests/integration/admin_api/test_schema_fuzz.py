@@ -55,6 +55,13 @@ def _seed(base_url: str, headers: dict[str, str]) -> None:
         http.post(
             "/api/v1/schedules", json={"name": "s1", "function": "noop", "interval_seconds": 60}
         ).raise_for_status()
+        http.post(  # tenant t1 has the default rule (id 1); a second one with channels
+            "/api/v1/alert-rules",
+            json={"name": "r2", "tenant_id": 1, "condition": "no_messages",
+                  "channels": [{"type": "webhook", "url": "https://hooks.example/x"}]},
+        ).raise_for_status()
+        http.put("/api/v1/settings/poll.hot.interval_s", json={"value": 30}).raise_for_status()
+        http.put("/api/v1/tenants/1/settings/retention.message_log_days", json={"value": 7}).raise_for_status()
 
 
 def test_no_server_error_for_any_generated_request(settings: Settings, admin_token: str) -> None:

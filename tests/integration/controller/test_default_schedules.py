@@ -139,3 +139,14 @@ async def test_setting_changed_through_the_api_is_taken_by_the_next_dispatch_tic
         set_tenant(session, Principal("ops", "admin"), tenant, "poll.hot.interval_s", 10)
     await dispatcher.tick(utcnow() + timedelta(seconds=240))
     assert len(_runs(sessions, "read_message_logs")) == before + 1
+
+
+async def test_an_unplanned_report_row_is_planned_by_the_dispatch(resources: Resources) -> None:
+    sessions = resources.sessions
+    cid = _add(sessions, "sql-made", function="run_agent_report_task", interval_seconds=600,
+               args={"delivery": "email", "target": "a@b.example"})
+    assert (await dispatch_due_agent_reports_task(_ctx(resources, 7)))["dispatched"] == 0
+    with sessions() as session:
+        planned = session.get_one(JobConfig, cid).next_run_at
+    assert planned is not None
+    assert planned > utcnow() + timedelta(seconds=500)

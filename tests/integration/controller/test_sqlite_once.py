@@ -30,8 +30,9 @@ async def test_once_on_sqlite_fires_polls_schedules_and_reconciles(settings: Set
         with res.sessions() as session, session.begin():
             session.execute(insert(Tenant).values(id=1, name="t1", api_url="http://127.0.0.1:1", client_id="c",
                                                   client_secret_encrypted="x"))
-            session.execute(insert(JobConfig).values(name="tick", function="noop", args={}, interval_seconds=60,
-                                                     next_run_at=utcnow() - timedelta(minutes=5)))
+            tick = session.execute(insert(JobConfig).values(
+                name="tick", function="noop", args={}, interval_seconds=60,
+                next_run_at=utcnow() - timedelta(minutes=5)).returning(JobConfig.id)).scalar_one()
             session.execute(insert(WorkerJobRun).values(arq_job_id="lost-1", queue="periodic_run", function="noop",
                                                         args_redacted={}, status="queued",
                                                         enqueued_at=utcnow() - timedelta(hours=1)))
@@ -44,13 +45,16 @@ async def test_once_on_sqlite_fires_polls_schedules_and_reconciles(settings: Set
         assert ok
         with res.sessions() as session:
             runs = {r.arq_job_id: r for r in session.execute(select(WorkerJobRun)).scalars()}
-            job_runs = session.execute(select(JobRun)).scalars().all()
+            job_runs = session.execute(select(JobRun).where(JobRun.job_config_id == tick)).scalars().all()
+            defaults_fired = session.execute(select(JobConfig.name).join(JobRun, JobRun.job_config_id == JobConfig.id)
+                                             .where(JobConfig.name.like("default.%"))).scalars().all()
             samples = session.execute(select(QueueSample)).scalars().all()
             worker = session.get_one(WorkerProcess, "w1")
     assert runs["lost-1"].status == "skipped"
     assert {r.function for r in runs.values() if r.status == "queued"} >= {
         "read_message_logs", "deep_sync_iflow_artifacts", "noop"}
     assert len(job_runs) == 1
-    assert runs[next(k for k in runs if k.startswith("schedule:"))].id == job_runs[0].worker_job_run_id
+    assert runs[next(k for k in runs if k.startswith(f"schedule:{tick}:"))].id == job_runs[0].worker_job_run_id
+    assert "default.periodic_jobs" in defaults_fired  # the migrated defaults that are due at once fired too
     assert len(samples) == 18
     assert worker.status == "live"

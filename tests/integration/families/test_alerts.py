@@ -3,6 +3,7 @@ details fetching; the "deployed artifact in ERROR" condition against the CPI sim
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -231,3 +232,22 @@ async def test_deployed_artifact_in_error_from_simulator(
     assert _alerts(db)[0].status == "open"
     with db() as s:
         assert s.scalar(select(func.count()).select_from(OutboxEvent)) == 1
+
+
+async def test_per_tenant_jobs_side_by_side_notify_each_alert_once(
+    db: sessionmaker[Session], tenant_id: int, hook: HttpReceiver, job_ctx: Callable[..., JobContext]
+) -> None:
+    """The default alerts schedule runs one job per tenant at once: each sends only its tenant's notifications."""
+    from tests.integration.families.conftest import add_tenant
+
+    other = add_tenant(db, name="other")
+    for tid in (tenant_id, other):
+        _rule(db, tid, condition="failed_messages", channels=[{"type": "webhook", "url": hook.url + f"/t{tid}"}])
+        add_logs(db, tid, [{"status": "FAILED"}])
+
+    results = await asyncio.gather(check_and_create_alerts(job_ctx("check_and_create_alerts"), tenant_id=tenant_id),
+                                   check_and_create_alerts(job_ctx("check_and_create_alerts"), tenant_id=other))
+
+    assert [r["opened"] for r in results] == [1, 1]
+    assert [r["notified"] for r in results] == [1, 1]
+    assert sorted(path for path, _, _ in hook.requests) == sorted([f"/t{tenant_id}", f"/t{other}"])
