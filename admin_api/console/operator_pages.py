@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api.chat.services import conversation_view, list_conversations
-from admin_api.context import ApiContext
+from admin_api.context import ApiContext, Principal
 from admin_api.controller_status.services import controller_status
 from admin_api.errors import NotFound
 from admin_api.schedules.services import list_schedules
@@ -31,10 +31,11 @@ async def tenants_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> d
     return {"tenants": await ctx.read(list_tenants)}
 
 
-def _schedules(session: Session) -> dict[str, Any]:
-    """The schedules as the API lists them (with their last run), plus tenant names for display."""
+def _schedules(session: Session, who: Principal) -> dict[str, Any]:
+    """The schedules as the API lists them to this visitor (with their last run; report targets redacted
+    for viewers), plus tenant names for display."""
     names = _tenant_names(session)
-    items: list[dict[str, Any]] = msgspec.to_builtins(list_schedules(session))
+    items: list[dict[str, Any]] = msgspec.to_builtins(list_schedules(session, who))
     for item in items:
         item["tenant_name"] = names.get(item["tenant_id"]) if item["tenant_id"] else None
         last = item["last_run"]
@@ -44,7 +45,8 @@ def _schedules(session: Session) -> dict[str, Any]:
 
 
 async def schedules_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
-    return await ctx.read(_schedules)
+    who: Principal = request.state.principal
+    return await ctx.read(lambda s: _schedules(s, who))
 
 
 def _settings(session: Session) -> dict[str, Any]:

@@ -131,3 +131,20 @@ async def test_page_values_are_escaped(client: AsyncTestClient[Any], admin_token
     for path in ("/api/v1/chat", "/api/v1/chat/{conversation_id}", "/api/v1/tenants/{tenant_id}/test-connection",
                  "/api/v1/controller"):
         assert path in schema["paths"], path
+
+
+async def test_schedules_page_redacts_report_targets_for_viewers(
+        client: AsyncTestClient[Any], admin_token: str, viewer_token: str) -> None:
+    tenant = await client.post("/api/v1/tenants", headers=bearer(admin_token), json={
+        "name": "acme", "api_url": "https://acme.example/api/v1", "client_id": "c", "client_secret": "s"})
+    created = await client.post("/api/v1/schedules", headers=bearer(admin_token), json={
+        "name": "daily digest", "function": "run_agent_report_task", "tenant_id": tenant.json()["id"],
+        "cron": "0 7 * * *", "args": {"delivery": "webhook", "target": "https://hooks.example/private-x"}})
+    assert created.status_code == 201, created.text
+    await sign_in(client, viewer_token)
+    page = (await client.get("/schedules")).text
+    assert "daily digest" in page
+    assert "private-x" not in page
+    assert "https://hooks.example/…" in page
+    await sign_in(client, admin_token)
+    assert "private-x" in (await client.get("/schedules")).text
