@@ -11,6 +11,7 @@ from admin_api.context import ApiContext
 from admin_api.workers.services import job_progress, live_workers
 from core.db.models.controller import WorkerProcess
 from core.db.models.ledger import WorkerJobRun
+from core.records.heartbeat import WorkerStatus
 
 __all__ = ["workers_overview"]
 
@@ -25,7 +26,7 @@ def _runs_by_job(session: Session, job_ids: list[str]) -> dict[str, dict[str, An
 
 
 def _recently_gone(session: Session, limit: int = 20) -> list[dict[str, Any]]:
-    rows = session.scalars(select(WorkerProcess).where(WorkerProcess.status != "live")
+    rows = session.scalars(select(WorkerProcess).where(WorkerProcess.status != WorkerStatus.LIVE.value)
                            .order_by(WorkerProcess.last_seen.desc()).limit(limit))
     return [{"worker_id": w.worker_id, "group": w.group_name, "host": w.host, "pid": w.pid,
              "last_seen": w.last_seen.isoformat(), "gone_at": w.gone_at.isoformat() if w.gone_at else None}
