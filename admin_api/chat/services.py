@@ -29,11 +29,10 @@ from core.db.models.chat import ChatConversation, ChatMessage
 from core.db.models.ledger import WorkerJobRun
 from core.db.models.tenants import Tenant
 from core.ledger.states import TERMINAL
-from core.queues.catalog import function
+from core.queues.catalog import PROCESS_CHAT_TASK
 
 __all__ = ["ask", "conversation_view", "list_conversations"]
 
-CHAT_FUNCTION = function("process_chat_task")
 LIST_LIMIT = 50
 
 
@@ -89,7 +88,7 @@ async def ask(ctx: ApiContext, who: Principal, body: ChatAsk) -> ChatAsked:
     stored = await ctx.write(lambda s: _store_question(s, body, question, job_id))
     try:
         enqueued = await ctx.resources.enqueuer.enqueue(
-            CHAT_FUNCTION, {"conversation_id": stored.conversation_id, "question": question}, job_id=job_id,
+            PROCESS_CHAT_TASK, {"conversation_id": stored.conversation_id, "question": question}, job_id=job_id,
             tenant_id=stored.tenant_id)
     except Exception:
         await ctx.write(lambda s: _forget_question(s, stored))
