@@ -30,6 +30,7 @@ from admin_api.console.operator_pages import (
     tenants_context,
 )
 from admin_api.console.pages import (
+    bottlenecks_context,
     dead_letters_context,
     job_context,
     jobs_context,
@@ -83,6 +84,7 @@ PAGES: tuple[ConsolePage, ...] = (
     ConsolePage("/redis", "redis.html", redis_context, "Redis"),
     ConsolePage("/platform", "platform.html", platform_context, "Platform"),
     ConsolePage("/tuning", "tuning.html", tuning_context, "Tuning"),
+    ConsolePage("/bottlenecks", "bottlenecks.html", bottlenecks_context, "Bottlenecks"),
     ConsolePage("/settings", "settings.html", settings_context, "Settings"),
     ConsolePage("/chat", "chat.html", chat_context, "Chat"),
 )

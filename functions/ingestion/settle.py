@@ -30,7 +30,7 @@ from core.db.models.base import utcnow
 from core.queues.catalog import GET_MESSAGE_DETAILS_HOT, SETTLE_MESSAGE_LOGS
 from functions.ingestion.followups import after_logs_stored
 from functions.ingestion.pages import PumpStats, pump_pages, store_logs
-from functions.ingestion.tenant_api import tenant_client
+from functions.ingestion.tenant_api import reports_cpi_calls, tenant_client
 from functions.ingestion.watermarks import read_watermark, write_watermark
 from functions.registry import implements
 from functions.runner.context import JobContext
@@ -71,6 +71,7 @@ def _finish(sessions: sessionmaker[Session], tenant_id: int, now: datetime, plan
 
 
 @implements(SETTLE_MESSAGE_LOGS)
+@reports_cpi_calls
 async def settle_message_logs(ctx: JobContext, tenant_id: int) -> dict[str, object]:
     """Re-read the recent (or, hourly, the last day's) message logs and store what was missing or changed."""
     sessions = ctx.resources.sessions
@@ -80,7 +81,7 @@ async def settle_message_logs(ctx: JobContext, tenant_id: int) -> dict[str, obje
     async def report(stats: PumpStats) -> None:
         await ctx.progress(stats.received, None, f"{stats.pages} pages re-read")
 
-    async with tenant_client(ctx.settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         stats = await pump_pages(cpi.iter_message_logs(plan.start, now),
                                  lambda logs: store_logs(sessions, tenant_id, logs), report)
     await asyncio.to_thread(_finish, sessions, tenant_id, now, plan, stats.pages)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from core.errors import ConfigError
 from core.queues.catalog import GROUPS, validate
@@ -18,9 +19,12 @@ from core.queues.catalog import queue as catalog_queue
 from core.resources import open_resources
 from core.settings import Settings
 from functions.registry import resolve_for_queues
-from functions.runner.scale_in import ScaleInProtection, scale_in_protection
+from functions.runner.implementations import LazyImplementations
 from functions.runner.tuning import ConcurrencySource
 from functions.runner.worker import GroupWorker, WorkerStats
+
+if TYPE_CHECKING:
+    from functions.runner.scale_in import ScaleInProtection
 
 __all__ = ["run_worker_process", "serve", "serve_all_groups"]
 
@@ -28,8 +32,14 @@ log = logging.getLogger(__name__)
 
 
 def _protection(settings: Settings) -> AbstractAsyncContextManager[ScaleInProtection | None]:
-    """ECS task scale-in protection while busy; ECS sets ECS_AGENT_URI in every task, elsewhere it is off."""
-    return scale_in_protection(os.environ.get("ECS_AGENT_URI"), expires_minutes=settings.scale_in_protection_minutes,
+    """ECS task scale-in protection while busy; ECS sets ECS_AGENT_URI in every task, elsewhere it is off
+    (and its HTTP client is not even imported: start-up time and memory)."""
+    agent_uri = os.environ.get("ECS_AGENT_URI")
+    if not agent_uri:
+        return contextlib.nullcontext()
+    from functions.runner.scale_in import scale_in_protection
+
+    return scale_in_protection(agent_uri, expires_minutes=settings.scale_in_protection_minutes,
                                idle_s=settings.scale_in_idle_seconds)
 
 
@@ -48,7 +58,7 @@ async def serve(settings: Settings, *, group: str | None = None, queue: str | No
     """Run a worker until stopped (or, with ``burst``, until its queues are empty)."""
     validate()
     group_name, queues, display = _targets(group, queue)
-    implementations = resolve_for_queues(queues)
+    implementations = LazyImplementations(queues)  # families are imported by their first job
     fixed = concurrency or settings.worker_concurrency
     if fixed is not None and fixed < 1:
         raise ConfigError("--concurrency must be at least 1")
@@ -107,4 +117,9 @@ def run_worker_process(settings: Settings, *, group: str | None, queue: str | No
     else:
         stats = uvloop.run(coro)
     log.info("worker exited: %s", stats)
+    every = cast("list[WorkerStats]", stats if isinstance(stats, list) else [stats])
+    failures = [s.failure for s in every if s.failure]
+    if failures:
+        log.error("worker stopped because a helper failed: %s", "; ".join(failures))
+        return 1
     return 0
