@@ -6,6 +6,7 @@ and Chat (answered by the real ai worker, built-in answer). Screenshots go to te
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from controller.app import Controller
+from controller.app import Controller, LoopIntervals
 from core.db.models.scheduling import ConfigExt
 from core.db.models.tenants import Tenant
 from core.db.models.tuning import MetricSettings
@@ -261,7 +262,7 @@ def controller_journey(page: Page, base_url: str, settings: Settings) -> None:
         # the page reloads itself every 5 s (as an operator leaves it open); wait for it to show the leader
         expect(page.locator("#controller-leader")).to_have_text("controller@e2e", timeout=20_000)
         expect(page.locator("#loop-poll_dispatch")).not_to_contain_text("never", timeout=15_000)
-        expect(page.locator("#loops tbody tr")).to_have_count(7)
+        expect(page.locator("#loops tbody tr")).to_have_count(len(dataclasses.fields(LoopIntervals)))  # every loop
         expect(page.locator("#loop-reconcile")).to_contain_text("ok")
         expect(page.locator("#loop-schedules")).to_contain_text("leader")
         shot(page, "27-controller")
