@@ -6,17 +6,19 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import signal
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
-from core.errors import ConfigError
+from core.errors import ConfigError, ServiceUnavailable
+from core.outage import OutageLog, backoff_s
 from core.queues.catalog import GROUPS, validate
 from core.queues.catalog import group as catalog_group
 from core.queues.catalog import queue as catalog_queue
-from core.resources import open_resources
+from core.resources import Resources, open_resources
 from core.settings import Settings
 from functions.registry import resolve_for_queues
 from functions.runner.implementations import LazyImplementations
@@ -43,6 +45,31 @@ def _protection(settings: Settings) -> AbstractAsyncContextManager[ScaleInProtec
                                idle_s=settings.scale_in_idle_seconds)
 
 
+@asynccontextmanager
+async def _resources_when_reachable(settings: Settings, pool_size: int) -> AsyncIterator[Resources]:
+    """Open the process's resources, waiting with backoff while Redis or the database is not there yet.
+
+    A worker started during an outage (or before its stores, as compose or ECS may do) waits instead of
+    exiting: one log line when it starts waiting and one when the stores answer. Other start errors
+    (an old schema, bad settings) still end the process with their one line.
+    """
+    outages = OutageLog(log, "worker")
+    failures = 0
+    while True:
+        async with AsyncExitStack() as stack:
+            try:
+                resources = await stack.enter_async_context(open_resources(settings, pool_size=pool_size))
+            except ServiceUnavailable as exc:
+                failures += 1
+                if outages.failed("start", exc) is None:
+                    raise
+                await asyncio.sleep(backoff_s(failures, 0.5, 5.0, random.random()))
+                continue
+            outages.recovered("start")
+            yield resources
+            return
+
+
 def _targets(group: str | None, queue: str | None) -> tuple[str, list[str], str]:
     """(group name, queues served, display name) for ``--group`` or ``--queue``."""
     if group:
@@ -64,7 +91,7 @@ async def serve(settings: Settings, *, group: str | None = None, queue: str | No
         raise ConfigError("--concurrency must be at least 1")
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="integramon"))
-    async with open_resources(settings, pool_size=10) as resources, _protection(settings) as protection:
+    async with _resources_when_reachable(settings, 10) as resources, _protection(settings) as protection:
         source = ConcurrencySource(resources.sessions, group_name, fixed=fixed,
                                    profile_override=settings.worker_profile)
         worker = GroupWorker(resources, group=group_name, queues=queues, implementations=implementations,
@@ -84,7 +111,7 @@ async def serve_all_groups(settings: Settings, *, burst: bool = False) -> list[W
     implementations = {name: resolve_for_queues(queues) for name, queues in targets}
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=48, thread_name_prefix="integramon"))
-    async with open_resources(settings, pool_size=20) as resources:
+    async with _resources_when_reachable(settings, 20) as resources:
         workers = [
             GroupWorker(resources, group=name, queues=queues, implementations=implementations[name],
                         concurrency=ConcurrencySource(resources.sessions, name, fixed=settings.worker_concurrency,

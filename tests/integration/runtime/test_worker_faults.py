@@ -258,3 +258,31 @@ def test_heartbeat_is_withheld_while_the_ledger_flush_is_stuck(
         if proc.poll() is None:
             proc.kill()
     assert _lines(log, "cannot make progress (a ledger flush has been waiting") == 1, log.read_text()
+
+
+def test_worker_started_while_redis_is_down_waits_then_serves(
+    settings: Settings, db: sessionmaker[Session], private_redis: ThrowawayRedis, tmp_path: Path
+) -> None:
+    """Started before its Redis (as compose or ECS may start it), a worker waits instead of exiting."""
+    settings = replace(settings, redis_url=private_redis.url)
+    log = tmp_path / "w.log"
+    private_redis.stop()
+    proc = integramon(settings, "worker", "--group", "periodic", "--concurrency", "2", log=log)
+    try:
+        wait_until(lambda: _lines(log, "Redis unavailable") >= 1, timeout=30, what="the outage logged")
+        time.sleep(2.0)
+        assert proc.poll() is None, "worker exited while Redis was down\n" + log.read_text()
+        private_redis.start()
+        wait_until(lambda: private_redis.client().smembers("integramon:workers"), timeout=30, what="worker up")
+        (job,) = enqueue(settings, "noop")
+
+        def done() -> bool:
+            return _ledger(db)[0].get(job) == "succeeded"
+
+        wait_until(done, timeout=30, what="the job to succeed")
+        assert _stop(proc, log, within=15) < 15
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert _lines(log, "Redis unavailable") == 1, log.read_text()  # one line for the whole wait ...
+    assert _lines(log, "Redis is back") == 1, log.read_text()  # ... and one when it answers
