@@ -105,7 +105,7 @@ def create_app(settings: Settings, *, pool_size: int = 10) -> Litestar:
         dependencies={"ctx": Provide(_provide_ctx, sync_to_thread=False)},
         middleware=[
             ApiStatsMiddleware(),
-            DefineMiddleware(BearerAuthMiddleware),
+            DefineMiddleware(BearerAuthMiddleware),  # exemptions: exact paths marked per handler (auth/exemptions)
         ],
         exception_handlers=exception_handlers,
         openapi_config=openapi,

@@ -25,7 +25,7 @@ PUBLIC_PATHS = frozenset({"/health/live", "/health/ready", "/login", "/logout"})
 
 
 def console_page_paths() -> frozenset[str]:
-    return frozenset({"/", "/jobs/{run_id:int}", *PAGES})
+    return frozenset({"/", *(page.path for page in PAGES)})
 
 
 def mark_exemptions(handlers: Iterable[Any]) -> list[str]:
