@@ -19,6 +19,7 @@ from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
+from redis.exceptions import RedisError
 
 from admin_api.console.alert_pages import alert_context, alert_rules_context, alerts_context
 from admin_api.console.operator_pages import (
@@ -42,6 +43,7 @@ from admin_api.console.pages import (
 from admin_api.console.session import console_principal, login_page, sign_in, sign_out
 from admin_api.context import ApiContext
 from admin_api.errors import NotFound
+from core.pressure.redis_info import redis_durability
 
 __all__ = ["CONSOLE_OPT", "NAV", "PAGES", "ConsolePage", "console_handlers"]
 
@@ -112,8 +114,17 @@ async def _render(request: Request[Any, Any, Any], page: ConsolePage) -> Templat
     except NotFound as exc:
         return Template("not_found.html", status_code=404, context={
             "message": exc.detail, "back": page.active, "user": principal, "active": page.active, "nav": NAV})
-    context.update(user=principal, active=page.active, nav=NAV, data_json=_script_json(context.pop("page_data", {})))
+    context.update(user=principal, active=page.active, nav=NAV, data_json=_script_json(context.pop("page_data", {})),
+                   redis_warnings=await _redis_warnings(ctx))
     return Template(page.template, context=context)
+
+
+async def _redis_warnings(ctx: ApiContext) -> list[str]:
+    """The seed's Redis durability warnings, shown in every page's header (nothing when Redis is down)."""
+    try:
+        return (await redis_durability(ctx.resources.redis)).warnings
+    except (RedisError, OSError):
+        return []
 
 
 def _page_handler(page: ConsolePage) -> Any:

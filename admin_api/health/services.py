@@ -13,11 +13,13 @@ import asyncio
 import time
 from typing import Any
 
+import msgspec
 from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from admin_api.context import ApiContext
+from core.pressure.redis_info import redis_durability
 from core.queues.keys import CONTROLLER_LEADER, CONTROLLER_LOOPS, WORKERS_INDEX, worker_key
 from core.records.loop_state import STALL_INTERVALS, LoopState, loop_healthy
 
@@ -79,4 +81,14 @@ async def readiness(ctx: ApiContext) -> dict[str, Any]:
         redis_ok, controller, workers = False, unreachable, unreachable
     ready = database and redis_ok and controller["ok"] and workers["ok"]
     return {"status": "ready" if ready else "not ready", "database": database, "redis": redis_ok,
-            "controller": controller, "workers": workers}
+            "controller": controller, "workers": workers, "redis_durability": await _durability(ctx, redis_ok)}
+
+
+async def _durability(ctx: ApiContext, redis_ok: bool) -> dict[str, Any] | None:
+    """The seed's warnings about this Redis (no persistence, evicting policy): details, never a 503."""
+    if not redis_ok:
+        return None
+    try:
+        return msgspec.to_builtins(await redis_durability(ctx.resources.redis))  # type: ignore[no-any-return]
+    except (RedisError, OSError):
+        return None

@@ -82,6 +82,8 @@ def test_operator_journey(page: Page, base_url: str, admin_token: str, settings:
     shot(page, "00-login")
     sign_in(page, base_url, admin_token)
     expect(page.locator("#runs tbody tr")).to_have_count(5)
+    # the shared test Redis keeps nothing on disk: every page's header says so (the seed's warning)
+    expect(page.locator("#redis-warnings")).to_contain_text("keeps nothing on disk")
     shot(page, "01-jobs")
 
     page.select_option("select[name=function]", "fail")

@@ -37,3 +37,9 @@ async def test_bottlenecks_view(client: AsyncTestClient[Any], viewer: dict[str, 
 
 async def test_bottlenecks_need_a_token(client: AsyncTestClient[Any]) -> None:
     assert (await client.get("/api/v1/bottlenecks")).status_code == 401
+
+
+async def test_readiness_details_carry_the_redis_durability_warning(client: AsyncTestClient[Any]) -> None:
+    """The shared test Redis keeps nothing on disk: /health/ready says so in its details (not a 503 reason)."""
+    body = (await client.get("/health/ready")).json()
+    assert any("keeps nothing on disk" in w for w in body["redis_durability"]["warnings"])
