@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from admin_api.audit.services import audit
 from admin_api.context import ApiContext, Principal
 from admin_api.errors import BadInput, Conflict
-from admin_api.jobs.schemas import EnqueueBody
+from admin_api.jobs.schemas import EnqueueBody, EnqueueResult
 from core.db.models.ledger import WorkerJobRun
 from core.db.models.tenants import Tenant
 from core.queues.catalog import FUNCTIONS
@@ -39,7 +39,7 @@ def check_tenant(session: Session, field: str, tenant_id: int | None) -> None:
         raise BadInput(field, f"no tenant with id {tenant_id}")
 
 
-async def enqueue_job(ctx: ApiContext, who: Principal, body: EnqueueBody) -> dict[str, Any]:
+async def enqueue_job(ctx: ApiContext, who: Principal, body: EnqueueBody) -> EnqueueResult:
     check_function("function", body.function)
     check_arguments("kwargs", body.kwargs)
     await ctx.read(lambda s: check_tenant(s, "tenant_id", body.tenant_id))
@@ -49,10 +49,10 @@ async def enqueue_job(ctx: ApiContext, who: Principal, body: EnqueueBody) -> dic
     if job_id is None:
         raise Conflict(f"an unfinished run with dedup_key {body.dedup_key!r} already exists")
 
-    def record(session: Session) -> dict[str, Any]:
+    def record(session: Session) -> EnqueueResult:
         run_id = session.query(WorkerJobRun.id).filter(WorkerJobRun.arq_job_id == job_id).scalar()
         audit(session, who, "job.enqueue", f"run:{run_id}",
               {"function": body.function, "job_id": job_id, "tenant_id": body.tenant_id, "defer_s": body.defer_s})
-        return {"run_id": run_id, "job_id": job_id, "function": body.function}
+        return EnqueueResult(run_id=run_id, job_id=job_id, function=body.function)
 
     return await ctx.write(record)

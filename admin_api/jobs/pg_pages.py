@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from admin_api.jobs.queries import encode_cursor
+from admin_api.jobs.queries import SUMMARY_COLUMNS, encode_cursor
 from admin_api.jobs.schemas import RunFilter
 from core.errors import ServiceUnavailable
 
@@ -25,11 +25,7 @@ __all__ = ["FRESH_S", "PgLedgerPages"]
 FRESH_S = 0.25  # how long an identical ledger page may be served again without a new query
 _MAX_FRESH = 512
 
-_FIELDS = (("id", "id"), ("job_id", "arq_job_id"), ("queue", "queue"), ("function", "function"),
-           ("tenant_id", "tenant_id"), ("status", "status"), ("attempt", "attempt"),
-           ("max_attempts", "max_attempts"), ("enqueued_at", "enqueued_at"), ("started_at", "started_at"),
-           ("finished_at", "finished_at"), ("duration_ms", "duration_ms"), ("worker_id", "worker_id"),
-           ("error_type", "error_type"), ("replay_of_id", "replay_of_id"))
+_FIELDS = SUMMARY_COLUMNS  # (JSON key, column): RunSummary's fields, like the ORM path
 
 _PAGE = """
 WITH hit AS (
