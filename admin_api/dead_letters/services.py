@@ -29,7 +29,7 @@ def list_dead_letters(session: Session, flt: RunFilter, include_resolved: bool
     if not include_resolved:
         stmt = stmt.where(~exists().where(D.run_id == R.id))
     rows, cursor = page(list(session.execute(filtered(stmt, flt))), flt.limit)
-    return [DeadLetterSummary(**(row._mapping | {"error_message": (row.error_message or "")[:500]}))
+    return [DeadLetterSummary(**{**row._mapping, "error_message": (row.error_message or "")[:500]})
             for row in rows], cursor
 
 

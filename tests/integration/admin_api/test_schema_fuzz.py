@@ -1,4 +1,6 @@
-"""Schemathesis against the published OpenAPI schema: no generated request may cause a server error.
+"""Schemathesis against the published OpenAPI schema: no generated request may cause a server error,
+and every answer whose status has a documented schema must match it (response_schema_conformance:
+an answer without a documented schema is not a failure).
 
 Bounded: a few examples per operation and a total budget, so the suite stays fast on a shared machine.
 """
@@ -13,6 +15,7 @@ import hypothesis
 import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
+from schemathesis.checks import response_schema_conformance
 
 from core.settings import Settings
 from tests.integration.admin_api.live_server import live_server
@@ -39,6 +42,11 @@ def _check_operation(operation: Any, base_url: str, headers: dict[str, str], fai
                 f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}"
                 f" (query={case.query}, body={case.body!r:.200})"
             )
+        try:
+            case.validate_response(response, checks=[response_schema_conformance])
+        except (Exception, BaseExceptionGroup) as exc:  # schemathesis raises a FailureGroup (a BaseExceptionGroup)
+            failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: schema violation: "
+                            f"{str(exc)[:400]}")
 
     run()
 
