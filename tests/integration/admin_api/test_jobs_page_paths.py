@@ -107,4 +107,6 @@ async def test_postgresql_json_page_decodes_into_run_page_and_matches_both_orm_p
     assert [i.id for i in every.items] == list(range(13, 0, -1))  # newest first, ties broken by id
     assert {i.status for i in every.items} == set(STATUSES)
     by_id = {i.id: i for i in every.items}
-    assert by_id[8].started_at is None and by_id[5].replay_of_id == 4 and by_id[4].tenant_id is None
+    assert by_id[8].started_at is None
+    assert by_id[5].replay_of_id == 4
+    assert by_id[4].tenant_id is None
