@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core.db.models.base import utcnow
 from core.db.models.ledger import WorkerJobRun
 from core.queues.catalog import FUNCTIONS
 from core.queues.enqueue import EnqueueRequest
@@ -49,3 +50,17 @@ async def test_same_ledger_rows_and_refusals_on_both_databases(
     assert rows[1][2] == 7
     assert rows[1][3]["password"] != "hunter2"
     assert [r[4] for r in rows] == [None, None, "contract-d1", None, "contract-d2"]
+
+
+def test_both_inserts_write_the_same_columns() -> None:
+    """The PostgreSQL statement names its columns in SQL text; they must be the SQLite path's row keys."""
+    from core.queues import enqueue
+
+    sql = enqueue._PG_INSERT.text
+    named = sql[sql.index("worker_job_run (") + len("worker_job_run ("):sql.index(")")]
+    pg_columns = {c.strip() for c in named.split(",")}
+    enqueuer = enqueue.Enqueuer.__new__(enqueue.Enqueuer)
+    enqueuer._seal = None
+    row = enqueuer._row(EnqueueRequest(FUNCTIONS["noop"], {}), "job-x", utcnow())
+    assert pg_columns == set(row)
+    assert pg_columns <= set(WorkerJobRun.__table__.c.keys())
