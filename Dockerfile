@@ -3,7 +3,8 @@
 #   integramon migrate | worker --group NAME | worker --queue NAME | controller | api
 #   integramon simulator --port P --tenants N --seed S
 # Runs as a non-root user. Its single HEALTHCHECK (integramon-healthcheck) finds out which role the
-# container runs and probes that role: a worker its own heartbeat, the api /health/live, ...
+# container runs and probes that role's LIVENESS only (a failing check gets the container replaced):
+# a worker its own heartbeat, the controller `controller --live`, the api /health/live, ...
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
@@ -46,6 +47,12 @@ RUN groupadd --system --gid 10001 integramon \
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
 COPY --chmod=0755 infra/image/healthcheck.py /usr/local/bin/integramon-healthcheck
+# CA bundles for verified TLS, e.g. the RDS bundle the Terraform database URL names in sslrootcert
+# (infra/image/certs/README.md says how to fetch it before the build).
+COPY infra/image/certs/ /etc/integramon/certs/
+# The writable paths under a read-only root file system. Declared as volumes so that Fargate's task
+# volumes (and Docker's anonymous ones) start with this folder's owner, uid 10001, not root.
+VOLUME ["/var/lib/integramon", "/tmp"]
 WORKDIR /app
 USER 10001:10001
 EXPOSE 8000

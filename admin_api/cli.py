@@ -10,6 +10,7 @@ import uvicorn
 
 from admin_api.app import create_app
 from admin_api.auth.services import ROLES, create_token
+from core.db.migrate import require_current_schema_at
 from core.db.session import create_db_engine, make_session_factory
 from core.errors import ConfigError
 from core.settings import Settings
@@ -36,6 +37,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port or settings.api_port
     if args.workers < 1 or not 0 < port < 65536:
         raise ConfigError("--workers must be at least 1 and --port between 1 and 65535")
+    require_current_schema_at(settings.resolved_database_url)  # one clear line, not a lifespan traceback
     if args.workers > 1:
         # Each worker process builds its own app from the environment (the settings are the same).
         uvicorn.run("admin_api.asgi:build", factory=True, host=host, port=port, workers=args.workers,

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from controller.controller_metrics import publish_controller_metrics
 from core.db.models.base import utcnow
 from core.db.models.controller import QueueSample
 from core.queues.catalog import QUEUES
@@ -110,6 +111,7 @@ class QueueSampler:
         self._publisher = publisher
         if publisher is None and settings.cloudwatch_namespace:
             self._publisher = CloudWatchPublisher(settings.cloudwatch_namespace, settings.s3_region)
+            self._publisher.READY_METRIC = settings.cloudwatch_ready_metric
 
     async def tick(self, now: datetime | None = None) -> list[QueueDepth]:
         now = now or utcnow()
@@ -118,6 +120,7 @@ class QueueSampler:
         await asyncio.to_thread(self._store, depths, now)
         if self._publisher is not None:
             await asyncio.to_thread(self._publisher.publish, depths, now)
+            await asyncio.to_thread(publish_controller_metrics, self._publisher, self._sessions, now)
         return depths
 
     def _store(self, depths: list[QueueDepth], now: datetime) -> None:

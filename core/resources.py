@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.migrate import require_current_schema
 from core.db.session import create_db_engine, make_session_factory
 from core.errors import ServiceUnavailable
 from core.queues.enqueue import Enqueuer
@@ -47,12 +48,17 @@ def check_database(engine: Engine) -> None:
 
 @asynccontextmanager
 async def open_resources(settings: Settings, *, pool_size: int = 5) -> AsyncIterator[Resources]:
-    """Open and check Redis and the database; close both on exit."""
-    engine = create_db_engine(settings.resolved_database_url, pool_size=pool_size)
+    """Open and check Redis and the database (reachable, schema as new as this code); close both on exit.
+
+    ``pool_size`` is the role's default; ``INTEGRAMON_DB_POOL_SIZE`` / ``INTEGRAMON_DB_MAX_OVERFLOW`` override it.
+    """
+    size = pool_size if settings.db_pool_size is None else settings.db_pool_size
+    engine = create_db_engine(settings.resolved_database_url, pool_size=size, max_overflow=settings.db_max_overflow)
     redis = Redis.from_url(settings.redis_url)
     try:
         await check_redis(redis, settings.redis_url)
         check_database(engine)
+        require_current_schema(engine)
         sessions = make_session_factory(engine)
         sealer = SecretBox(settings).encrypt_bytes
         yield Resources(settings, engine, sessions, redis, Enqueuer(redis, sessions, sealer))

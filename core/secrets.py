@@ -2,6 +2,10 @@
 
 The key comes from ``INTEGRAMON_SECRET_KEY``; without it a key file is created once in the data
 folder (mode 0600), so the embedded mode works out of the box and a restart can still decrypt.
+
+Rotation: ``INTEGRAMON_SECRET_KEY`` may hold several comma-separated keys, the new one first. New
+secrets are encrypted with the first key; every key still decrypts (Fernet's MultiFernet), so old
+tenant secrets stay readable until re-saved, and the old key can be dropped once none remains.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import os
 import secrets as pysecrets
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from core.errors import ConfigError
 from core.settings import Settings
@@ -19,26 +23,28 @@ from core.settings import Settings
 __all__ = ["SecretBox", "hash_token", "new_token"]
 
 
-def _load_key(settings: Settings) -> bytes:
+def _load_keys(settings: Settings) -> list[bytes]:
     if settings.secret_key:
-        return settings.secret_key.encode()
+        return [key.strip().encode() for key in settings.secret_key.split(",") if key.strip()]
     path = Path(settings.data_dir) / "secret.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(Fernet.generate_key())
-    return path.read_bytes().strip()
+    return [path.read_bytes().strip()]
 
 
 class SecretBox:
     """Encrypts and decrypts secrets; one instance per process, built from settings."""
 
     def __init__(self, settings: Settings) -> None:
+        keys = _load_keys(settings)
         try:
-            self._fernet = Fernet(_load_key(settings))
+            self._fernet = MultiFernet([Fernet(key) for key in keys])
         except ValueError as exc:
-            raise ConfigError("INTEGRAMON_SECRET_KEY is not a valid Fernet key (32 url-safe base64 bytes)") from exc
+            raise ConfigError("INTEGRAMON_SECRET_KEY is not a comma-separated list of valid Fernet keys "
+                              "(32 url-safe base64 bytes each)") from exc
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()

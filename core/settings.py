@@ -68,18 +68,36 @@ class Settings:
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = "integramon@localhost"
+    # infra: connection pools, database credentials, schema bootstrap, CloudWatch metric names
+    db_pool_size: int | None = None
+    db_max_overflow: int | None = None
+    database_password: str = field(default="", repr=False)
+    db_app_role: str = ""
+    db_app_password: str = field(default="", repr=False)
+    cloudwatch_ready_metric: str = "ReadyJobs"
+    scale_in_protection_minutes: int = 60
+    scale_in_idle_seconds: float = 30.0
 
     @property
     def resolved_database_url(self) -> str:
         """The configured database URL, or the embedded SQLite file inside ``data_dir``."""
         if self.database_url:
-            return self.database_url
+            return _with_password(self.database_url, self.database_password)
         return f"sqlite:///{(self.data_dir / 'integramon.db').resolve()}"
 
     @property
     def resolved_archive_dir(self) -> Path:
         """Local archive folder used when no S3 bucket is configured."""
         return self.archive_dir or (self.data_dir / "archive")
+
+
+def _with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` set in its userinfo (a secret store injects the password alone)."""
+    if not password:
+        return url
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(password=password).render_as_string(hide_password=False)
 
 
 def env_name(field_name: str) -> str:
@@ -131,6 +149,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     settings = Settings(**values)
     if settings.worker_concurrency is not None and settings.worker_concurrency < 1:
         raise ConfigError(f"{env_name('worker_concurrency')} must be at least 1")
+    for name in ("db_pool_size", "db_max_overflow"):
+        value = getattr(settings, name)
+        if value is not None and not 0 <= value <= 200:
+            raise ConfigError(f"{env_name(name)} must be between 0 and 200")
     if settings.job_lease_seconds <= 0:
         raise ConfigError(f"{env_name('job_lease_seconds')} must be positive")
     return settings

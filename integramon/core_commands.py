@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from core.db.migrate import upgrade
+from core.db.migrate import AppRole, upgrade
 from core.queues.catalog import catalog_as_dict, validate
 from core.settings import Settings
 
@@ -24,8 +24,9 @@ def register(subparsers: Any) -> None:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    upgrade(settings.resolved_database_url)
-    print("database migrated")
+    role = AppRole(settings.db_app_role, settings.db_app_password) if settings.db_app_role else None
+    upgrade(settings.resolved_database_url, app_role=role)
+    print("database migrated" + (f"; role {role.name} has data rights" if role else ""))
     return 0
 
 

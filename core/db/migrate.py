@@ -1,19 +1,57 @@
-"""Run the Alembic migrations programmatically (``integramon migrate``, tests, all-in-one mode)."""
+"""Run the Alembic migrations programmatically (``integramon migrate``, tests, all-in-one mode), and
+tell a starting service whether the database schema is as new as its code.
+
+Any number of ``integramon migrate`` may run at once (one per deploy step, a retried ECS task, a
+developer): on PostgreSQL each takes a session-level advisory lock first, so one migrates and the
+others then find the schema at its heads and do nothing. Without the lock two of them race on
+``CREATE TABLE alembic_version`` (UniqueViolation on ``pg_type``).
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.exc import OperationalError
+from alembic.script import ScriptDirectory
+from alembic.script.revision import ResolutionError
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from core.db.session import normalise_url
-from core.errors import ServiceUnavailable
+from core.db.session import create_db_engine, normalise_url
+from core.errors import ConfigError, ServiceUnavailable
 
-__all__ = ["alembic_config", "upgrade"]
+__all__ = [
+    "MIGRATION_LOCK_KEY",
+    "AppRole",
+    "alembic_config",
+    "code_heads",
+    "missing_revisions",
+    "require_current_schema",
+    "require_current_schema_at",
+    "upgrade",
+]
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# One fixed 64-bit key for pg_advisory_lock, derived from a name so it does not collide by accident.
+MIGRATION_LOCK_KEY = int.from_bytes(hashlib.sha256(b"integramon:migrate").digest()[:8], "big", signed=True)
+
+
+@dataclass(frozen=True, slots=True)
+class AppRole:
+    """The login role the services use: data rights (DML) only, no DDL, no ownership."""
+
+    name: str
+    password: str = field(repr=False)
 
 
 def alembic_config(database_url: str) -> Config:
@@ -23,9 +61,129 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
-def upgrade(database_url: str, revision: str = "heads") -> None:
-    """Apply every migration up to ``revision`` (all branch heads by default)."""
+@contextmanager
+def _migration_lock(conn: Connection) -> Iterator[None]:
+    """Hold the migration advisory lock on ``conn`` (PostgreSQL); other dialects need none here."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    if not conn.execute(text("select pg_try_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY}).scalar():
+        log.info("another migrate holds the migration lock; waiting for it")
+        conn.execute(text("select pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+    conn.commit()  # the lock is session-level: it outlives this transaction
     try:
-        command.upgrade(alembic_config(database_url), revision)
+        yield
+    finally:
+        conn.execute(text("select pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        conn.commit()
+
+
+def upgrade(database_url: str, revision: str = "heads", *, app_role: AppRole | None = None) -> None:
+    """Apply every migration up to ``revision`` (all branch heads by default) under the migration
+    lock, then (optionally) create or update the services' DML-only login role."""
+    engine = create_db_engine(database_url, null_pool=True)
+    try:
+        with engine.connect() as lock_conn, _migration_lock(lock_conn):
+            command.upgrade(alembic_config(database_url), revision)
+            if app_role is not None:
+                bootstrap_app_role(engine, app_role)
     except OperationalError as exc:
         raise ServiceUnavailable(f"database not reachable for migrations: {exc.orig}") from exc
+    finally:
+        engine.dispose()
+
+
+def bootstrap_app_role(engine: Engine, role: AppRole) -> None:
+    """Create (or re-password) ``role`` and grant it SELECT/INSERT/UPDATE/DELETE on every table and
+    use of every sequence in ``public``, nothing else: a leaked service credential cannot drop or
+    alter the schema. Run after each upgrade, so tables added by new migrations are granted too."""
+    if engine.dialect.name != "postgresql":
+        raise ConfigError("INTEGRAMON_DB_APP_ROLE needs PostgreSQL (SQLite has no roles)")
+    if not role.name.replace("_", "").isalnum() or not role.password:
+        raise ConfigError("INTEGRAMON_DB_APP_ROLE must be letters, digits and _ and needs INTEGRAMON_DB_APP_PASSWORD")
+    with engine.begin() as conn:
+        quote = conn.dialect.identifier_preparer.quote
+        name = quote(role.name)
+        # hashed here (SCRAM, by libpq): the plain password never reaches the server or its logs
+        hashed = conn.connection.dbapi_connection.pgconn.encrypt_password(  # type: ignore[union-attr]
+            role.password.encode(), role.name.encode(), b"scram-sha-256").decode()
+        secret = conn.execute(text("select quote_literal(:p)"), {"p": hashed}).scalar_one()
+        exists = conn.execute(text("select 1 from pg_roles where rolname = :n"), {"n": role.name}).first()
+        verb = "ALTER" if exists else "CREATE"
+        # exec_driver_sql: the SCRAM string holds ':' that text() would read as bind parameters
+        conn.exec_driver_sql(f"{verb} ROLE {name} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {secret}")
+        database = quote(conn.execute(text("select current_database()")).scalar_one())
+        owner = quote(conn.execute(text("select current_user")).scalar_one())
+        for statement in (
+            f"GRANT CONNECT ON DATABASE {database} TO {name}",
+            f"REVOKE CREATE ON SCHEMA public FROM {name}",
+            f"GRANT USAGE ON SCHEMA public TO {name}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {name}",
+            f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {name}",
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public "
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {name}",
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public "
+            f"GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {name}",
+        ):
+            conn.execute(text(statement))
+    log.info("database role %s has data rights on every table", role.name)
+
+
+@functools.cache
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
+def code_heads() -> frozenset[str]:
+    """The migration heads this code was written against."""
+    return frozenset(_script().get_heads())
+
+
+def missing_revisions(db_heads: frozenset[str]) -> set[str]:
+    """Heads of this code that the database (at ``db_heads``) has not applied yet.
+
+    A database revision this code does not know is newer code's migration (a rolling deploy after
+    ``migrate`` ran, which applies every head): then nothing is missing, the schema only grows compatibly.
+    """
+    script = _script()
+    if any(not _known(script, head) for head in db_heads):
+        return set()
+    applied: set[str] = set()
+    for head in db_heads:
+        applied.update(rev.revision for rev in script.iterate_revisions(head, "base"))
+    return {head for head in code_heads() if head not in applied}
+
+
+def _known(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except (ResolutionError, CommandError):  # an id from newer code
+        return False
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Refuse to start on a database whose schema is older than this code (``integramon migrate`` not run)."""
+    try:
+        with engine.connect() as conn:  # read directly: MigrationContext logs two INFO lines per call
+            db_heads = frozenset(conn.execute(text("select version_num from alembic_version")).scalars()) \
+                if inspect(conn).has_table("alembic_version") else frozenset()
+    except OperationalError as exc:
+        raise ServiceUnavailable(f"database not reachable: {exc.orig}") from exc
+    except ProgrammingError as exc:  # e.g. a role without rights on alembic_version
+        raise ConfigError(f"cannot read the schema version ({str(exc.orig).strip()}): grant the role "
+                          "access, e.g. by `integramon migrate` with INTEGRAMON_DB_APP_ROLE") from exc
+    missing = missing_revisions(db_heads)
+    if missing:
+        state = ", ".join(sorted(db_heads)) or "empty"
+        needed = ", ".join(sorted(missing))
+        raise ConfigError(f"database schema is older than this code (at {state}; missing {needed}): "
+                          "run `integramon migrate` first")
+
+
+def require_current_schema_at(database_url: str) -> None:
+    """:func:`require_current_schema` with a throw-away engine (for a check before a server starts)."""
+    engine = create_db_engine(database_url, null_pool=True)
+    try:
+        require_current_schema(engine)
+    finally:
+        engine.dispose()

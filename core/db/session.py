@@ -29,8 +29,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_db_engine(url: str, *, pool_size: int = 5, null_pool: bool = False) -> Engine:
-    """An engine for ``url``; SQLite gets WAL and a busy timeout so several processes can share it."""
+def create_db_engine(url: str, *, pool_size: int = 5, max_overflow: int | None = None,
+                     null_pool: bool = False) -> Engine:
+    """An engine for ``url``; SQLite gets WAL and a busy timeout so several processes can share it.
+
+    A PostgreSQL engine opens at most ``pool_size + max_overflow`` connections (overflow defaults to
+    the pool size): that sum is what docs/sizing.md and Terraform's connection budget count per process.
+    """
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -42,7 +47,8 @@ def create_db_engine(url: str, *, pool_size: int = 5, null_pool: bool = False) -
         return engine
     if null_pool:
         return create_engine(url, poolclass=NullPool)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    overflow = pool_size if max_overflow is None else max_overflow
+    return create_engine(url, pool_size=pool_size, max_overflow=overflow, pool_pre_ping=True)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

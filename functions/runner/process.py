@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from core.errors import ConfigError
@@ -16,12 +18,19 @@ from core.queues.catalog import queue as catalog_queue
 from core.resources import open_resources
 from core.settings import Settings
 from functions.registry import resolve_for_queues
+from functions.runner.scale_in import ScaleInProtection, scale_in_protection
 from functions.runner.tuning import ConcurrencySource
 from functions.runner.worker import GroupWorker, WorkerStats
 
 __all__ = ["run_worker_process", "serve", "serve_all_groups"]
 
 log = logging.getLogger(__name__)
+
+
+def _protection(settings: Settings) -> AbstractAsyncContextManager[ScaleInProtection | None]:
+    """ECS task scale-in protection while busy; ECS sets ECS_AGENT_URI in every task, elsewhere it is off."""
+    return scale_in_protection(os.environ.get("ECS_AGENT_URI"), expires_minutes=settings.scale_in_protection_minutes,
+                               idle_s=settings.scale_in_idle_seconds)
 
 
 def _targets(group: str | None, queue: str | None) -> tuple[str, list[str], str]:
@@ -45,11 +54,12 @@ async def serve(settings: Settings, *, group: str | None = None, queue: str | No
         raise ConfigError("--concurrency must be at least 1")
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="integramon"))
-    async with open_resources(settings, pool_size=10) as resources:
+    async with open_resources(settings, pool_size=10) as resources, _protection(settings) as protection:
         source = ConcurrencySource(resources.sessions, group_name, fixed=fixed,
                                    profile_override=settings.worker_profile)
         worker = GroupWorker(resources, group=group_name, queues=queues, implementations=implementations,
                              concurrency=source, burst=burst, name=display)
+        worker.busy_listener = protection.listener() if protection else None
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, worker.request_stop)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,7 @@ class GroupWorker:
         self._recorder = LedgerRecorder(resources.engine, settings.ledger_flush_interval_ms / 1000,
                                         self._after_commit)
         self._heartbeat = Heartbeat(self.worker_id, group, queues, settings.heartbeat_ttl_seconds)
+        self.busy_listener: Callable[[bool], None] | None = None  # told when the first job starts / last ends
 
     @property
     def limit(self) -> int:
@@ -140,11 +142,15 @@ class GroupWorker:
     def _start(self, job: ClaimedJob) -> None:
         self.stats.started += 1
         task = asyncio.create_task(self._execute(job), name=f"job-{job.job_id}")
+        if not self._running and self.busy_listener:
+            self.busy_listener(True)
         self._running[job.job_id] = task
         task.add_done_callback(lambda _t, jid=job.job_id: self._job_done(jid))
 
     def _job_done(self, job_id: str) -> None:
         self._running.pop(job_id, None)
+        if not self._running and self.busy_listener:
+            self.busy_listener(False)
         self._wake.set()
 
     async def _execute(self, job: ClaimedJob) -> None:

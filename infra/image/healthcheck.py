@@ -7,7 +7,9 @@ of the container's ``integramon`` process and runs the probe of that role:
 
 - ``worker --group G`` / ``--queue Q``: ``integramon worker-health --group G`` (the worker's own
   heartbeat in Redis, written by a worker of that group on this host, is fresh);
-- ``controller``: ``integramon controller --status``;
+- ``controller``: ``integramon controller --live`` (this process, its Redis connection and its lease
+  loop: NOT the per-loop health of ``--status``, or a RabbitMQ outage would get every controller
+  replaced over and over);
 - ``api``: ``GET /health/live`` on the API port answers 200;
 - ``simulator``: ``GET /_sim/health`` answers 200;
 - ``migrate``: a one-shot job; healthy while it runs.
@@ -40,7 +42,7 @@ def integramon_args(argv: Sequence[str]) -> list[str] | None:
             rest = list(argv[index + 2 :])
         else:
             continue
-        if rest and rest[0] in ROLES and "--status" not in rest:
+        if rest and rest[0] in ROLES and "--status" not in rest and "--live" not in rest:
             return rest
         return None
     return None
@@ -115,7 +117,7 @@ def probe_for(args: Sequence[str], environ: Mapping[str, str]) -> Probe:
     if role == "worker":
         return Probe("command", ("integramon", "worker-health", "--group", worker_group(args)))
     if role == "controller":
-        return Probe("command", ("integramon", "controller", "--status"))
+        return Probe("command", ("integramon", "controller", "--live"))
     if role == "api":
         port = int(option(args, "--port") or environ.get("INTEGRAMON_API_PORT") or 8000)
         return Probe("http", (f"http://127.0.0.1:{port}/health/live",))

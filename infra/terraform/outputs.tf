@@ -20,7 +20,7 @@ output "worker_autoscaling_targets" {
 }
 
 output "run_migrations_command" {
-  description = "AWS CLI command that runs `integramon migrate` once as a Fargate task."
+  description = "AWS CLI command that runs `integramon migrate` once as a Fargate task (what the gated step does; by hand when run_migrations = false)."
   value = join(" ", [
     "aws ecs run-task --cluster ${module.ecs_cluster.cluster_name}",
     "--task-definition ${module.migrate.task_definition_family} --launch-type FARGATE",
@@ -29,13 +29,47 @@ output "run_migrations_command" {
 }
 
 output "runtime_secret_arn" {
-  description = "Secrets Manager secret with the connection URLs and the secret key."
+  description = "Secrets Manager secret with the Redis and RabbitMQ URLs."
   value       = aws_secretsmanager_secret.this.arn
 }
 
-output "database_credentials_secret_arn" {
-  description = "Secrets Manager secret with the PostgreSQL master credentials."
-  value       = module.postgres.credentials_secret_arn
+output "database_master_secret_arn" {
+  description = "Secrets Manager secret RDS manages with the PostgreSQL master credentials (read by the migrate task only)."
+  value       = module.postgres.master_user_secret_arn
+}
+
+output "database_app_secret_arn" {
+  description = "Secrets Manager secret with the password of the services' DML-only database role."
+  value       = aws_secretsmanager_secret.db_app.arn
+}
+
+output "secret_key_secret_arn" {
+  description = "Secrets Manager secret holding INTEGRAMON_SECRET_KEY (rotate: put \"new,old\" here, docs/aws.md)."
+  value       = aws_secretsmanager_secret.secret_key.arn
+}
+
+output "ecr_repository_url" {
+  description = "ECR repository for the IntegraMon image (push <url>:<tag>, then apply with image_tag = <tag>)."
+  value       = aws_ecr_repository.this.repository_url
+}
+
+output "db_connection_budget" {
+  description = "Worst-case PostgreSQL connections per role and in all, against max_connections (the plan fails when it does not fit)."
+  value = {
+    worst_case      = module.db_budget.worst_case
+    max_connections = module.db_budget.max_connections
+    by_role         = module.db_budget.by_role
+  }
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of this deployment."
+  value       = module.monitoring.dashboard_name
+}
+
+output "alarm_names" {
+  description = "CloudWatch alarms of this deployment."
+  value       = module.monitoring.alarm_names
 }
 
 output "archive_bucket" {

@@ -9,12 +9,29 @@ variable "name" {
   }
 }
 
-variable "image" {
-  description = "The IntegraMon image (built from the repository's Dockerfile and pushed to ECR), e.g. 123456789012.dkr.ecr.eu-central-1.amazonaws.com/integramon:1.0.0."
+variable "image_tag" {
+  description = "Tag of the IntegraMon image in the ECR repository this module creates (output ecr_repository_url), e.g. 1.0.0."
   type        = string
+  default     = null
 
   validation {
-    condition     = length(trimspace(var.image)) > 0 && !endswith(var.image, ":latest")
+    condition     = var.image_tag == null || try(length(trimspace(var.image_tag)) > 0 && var.image_tag != "latest", false)
+    error_message = "image_tag must be a pinned tag, not latest (every service must run the same build; the repository is immutable)."
+  }
+}
+
+variable "image" {
+  description = "Full image reference elsewhere than this module's repository (e.g. 123456789012.dkr.ecr.eu-central-1.amazonaws.com/integramon:1.0.0); null uses image_tag."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.image == null) != (var.image_tag == null)
+    error_message = "set exactly one of image_tag (the repository this module creates) or image."
+  }
+
+  validation {
+    condition     = var.image == null || try(length(trimspace(var.image)) > 0 && !endswith(var.image, ":latest"), false)
     error_message = "image must name a pinned tag or digest, not :latest (every service must run the same build)."
   }
 }
@@ -57,9 +74,14 @@ variable "alb_ingress_cidrs" {
 }
 
 variable "certificate_arn" {
-  description = "ACM certificate for HTTPS on the load balancer; null serves HTTP only (acceptable on an internal ALB)."
+  description = "ACM certificate for HTTPS on the load balancer; null serves HTTP only (accepted on an internal ALB only)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.alb_internal || var.certificate_arn != null
+    error_message = "alb_internal = false needs certificate_arn: bearer tokens must not cross the internet unencrypted."
+  }
 }
 
 variable "alb_access_logs_bucket" {
@@ -97,7 +119,9 @@ variable "worker_groups" {
     One Fargate service per worker group (the catalog's groups; `integramon catalog`). concurrency is the
     group's concurrency per task in the active tuning profile (balanced by default) and sets the
     autoscaling target: backlog per task = concurrency x backlog_per_slot unless target_backlog_per_task
-    is given. Tasks scale between min_count and max_count.
+    is given. Tasks scale between min_count and max_count. db_pool_size (default concurrency + 1) and
+    db_max_overflow (default 1) bound each task's PostgreSQL connections (the budget check adds them up).
+    archive_access is what the group's functions do with the S3 archive: none, read or read-write.
   EOT
   type = map(object({
     concurrency             = number
@@ -107,19 +131,33 @@ variable "worker_groups" {
     memory                  = optional(number, 512)
     target_backlog_per_task = optional(number)
     use_spot                = optional(bool, false)
+    db_pool_size            = optional(number)
+    db_max_overflow         = optional(number, 1)
+    archive_access          = optional(string, "none")
   }))
   default = {
-    "light"                         = { concurrency = 2 }
+    "light"                         = { concurrency = 2, archive_access = "read-write" }
     "light-cold"                    = { concurrency = 2 }
-    "api-details"                   = { concurrency = 3 }
+    "api-details"                   = { concurrency = 3, archive_access = "read-write" }
     "api-details-cold"              = { concurrency = 2 }
     "alert-details"                 = { concurrency = 1 }
     "alerts"                        = { concurrency = 1, max_count = 2 }
-    "periodic"                      = { concurrency = 1, max_count = 2 }
+    "periodic"                      = { concurrency = 1, max_count = 2, archive_access = "read" }
     "ai"                            = { concurrency = 1, max_count = 2 }
     "messagelog-process-batch"      = { concurrency = 2 }
     "messagelog-process-batch-cold" = { concurrency = 2 }
-    "medium"                        = { concurrency = 2, memory = 1024 }
+    "medium"                        = { concurrency = 2, memory = 1024, archive_access = "read-write" }
+  }
+
+  validation {
+    condition     = alltrue([for g in values(var.worker_groups) : contains(["none", "read", "read-write"], g.archive_access)])
+    error_message = "archive_access must be none, read or read-write."
+  }
+
+  validation {
+    condition = alltrue([for g in values(var.worker_groups) :
+    (g.db_pool_size == null || try(g.db_pool_size >= 1, false)) && g.db_max_overflow >= 0])
+    error_message = "db_pool_size must be at least 1 when set and db_max_overflow at least 0."
   }
 
   validation {
@@ -189,17 +227,76 @@ variable "cloudwatch_namespace" {
 }
 
 variable "ready_jobs_metric_name" {
-  description = "Name of the controller's ready-jobs metric (dimension WorkerGroup = the group)."
+  description = "Name of the controller's per-group metric that target tracking follows (INTEGRAMON_CLOUDWATCH_READY_METRIC, dimension WorkerGroup)."
   type        = string
   default     = "ReadyJobs"
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9_.-]{0,254}$", var.ready_jobs_metric_name))
+    error_message = "ready_jobs_metric_name must be a CloudWatch metric name (letters, digits, _ . -)."
+  }
 }
 
 # ---- data stores ----
 
 variable "db_instance_class" {
-  description = "RDS PostgreSQL instance class."
+  description = "RDS PostgreSQL instance class; its max_connections must hold the worst case of every pool (docs/sizing.md)."
   type        = string
   default     = "db.t4g.small"
+}
+
+variable "db_max_connections" {
+  description = "max_connections of the database when not the RDS default of db_instance_class; null derives it from the class."
+  type        = number
+  default     = null
+}
+
+variable "db_backup_window" {
+  description = "Daily UTC window of automated database backups (must not overlap db_maintenance_window)."
+  type        = string
+  default     = "01:00-02:00"
+}
+
+variable "db_maintenance_window" {
+  description = "Weekly UTC maintenance window of the database."
+  type        = string
+  default     = "sun:03:00-sun:04:00"
+}
+
+variable "db_app_role" {
+  description = "Database role the services log in as (DML rights only), created by the migrate task."
+  type        = string
+  default     = "integramon_app"
+}
+
+variable "db_app_password_version" {
+  description = "Bump to generate a new password for db_app_role; the next apply writes it and re-runs the migrate task, which sets it (docs/aws.md)."
+  type        = number
+  default     = 1
+}
+
+variable "api_db_pool_size" {
+  description = "INTEGRAMON_DB_POOL_SIZE of each admin API task."
+  type        = number
+  default     = 5
+}
+
+variable "api_db_max_overflow" {
+  description = "INTEGRAMON_DB_MAX_OVERFLOW of each admin API task."
+  type        = number
+  default     = 5
+}
+
+variable "controller_db_pool_size" {
+  description = "INTEGRAMON_DB_POOL_SIZE of each controller task (standbys connect too)."
+  type        = number
+  default     = 3
+}
+
+variable "controller_db_max_overflow" {
+  description = "INTEGRAMON_DB_MAX_OVERFLOW of each controller task."
+  type        = number
+  default     = 2
 }
 
 variable "db_multi_az" {
@@ -238,10 +335,58 @@ variable "archive_bucket_name" {
   default     = null
 }
 
+variable "archive_glacier_after_days" {
+  description = "Days after which archives move to Glacier Instant Retrieval (at least 60: 30 in Standard, 30 in Standard-IA)."
+  type        = number
+  default     = 180
+
+  validation {
+    condition     = var.archive_glacier_after_days >= 60
+    error_message = "archive_glacier_after_days must be at least 60 (objects spend 30 days in Standard and 30 in Standard-IA first)."
+  }
+}
+
 variable "archive_expire_after_days" {
-  description = "Days after which archives are deleted (0 keeps them)."
+  description = "Days after which archives are deleted (0 keeps them); must be later than archive_glacier_after_days."
   type        = number
   default     = 730
+
+  validation {
+    condition     = var.archive_expire_after_days == 0 || var.archive_expire_after_days > var.archive_glacier_after_days
+    error_message = "archive_expire_after_days must be 0 (keep) or later than archive_glacier_after_days."
+  }
+}
+
+variable "run_migrations" {
+  description = "Run the migrate task as a gated step of every apply that changes it (needs the AWS CLI where terraform runs); false leaves it to you (output run_migrations_command) before the services update."
+  type        = bool
+  default     = true
+}
+
+# ---- network egress, alarms ----
+
+variable "extra_egress" {
+  description = "Outbound rules besides HTTPS and the data stores: SMTP relays, CPI or LLM endpoints on other ports (see modules/network)."
+  type = list(object({
+    description = string
+    from_port   = number
+    to_port     = optional(number)
+    protocol    = optional(string, "tcp")
+    cidr_blocks = list(string)
+  }))
+  default = []
+}
+
+variable "alarm_actions" {
+  description = "ARNs (e.g. an SNS topic) notified when an alarm fires or clears."
+  type        = list(string)
+  default     = []
+}
+
+variable "oldest_ready_age_alarm_seconds" {
+  description = "Alarm when a worker group's oldest ready job waited longer than this for 5 minutes."
+  type        = number
+  default     = 900
 }
 
 # ---- runtime ----
@@ -271,8 +416,10 @@ variable "settings" {
     condition = length(setintersection(keys(var.settings), [
       "INTEGRAMON_DATABASE_URL", "INTEGRAMON_REDIS_URL", "INTEGRAMON_RABBITMQ_URL", "INTEGRAMON_SECRET_KEY",
       "INTEGRAMON_LLM_API_KEY", "INTEGRAMON_S3_BUCKET", "INTEGRAMON_CLOUDWATCH_NAMESPACE",
+      "INTEGRAMON_CLOUDWATCH_READY_METRIC", "INTEGRAMON_DATABASE_PASSWORD", "INTEGRAMON_DB_APP_ROLE",
+      "INTEGRAMON_DB_APP_PASSWORD", "INTEGRAMON_DB_POOL_SIZE", "INTEGRAMON_DB_MAX_OVERFLOW",
     ])) == 0
-    error_message = "connection settings and secrets are managed by this module; do not set them in settings."
+    error_message = "connection settings, secrets and pool sizes are managed by this module; do not set them in settings."
   }
 }
 

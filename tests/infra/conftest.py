@@ -17,6 +17,7 @@ from core.queues.catalog import GROUPS
 from tests.infra.toolchain import COMPOSE_DIR, compose_binary, run
 
 TEST_SECRET_KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+TEST_REDIS_PASSWORD = "redis-canary-pw"
 
 
 def copy_compose_project(target: Path) -> Path:
@@ -49,6 +50,7 @@ def compose_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def rendered_compose(compose_project: Path) -> dict[str, Any]:
     """The compose model with the demo profile on, as Compose itself resolves it."""
-    rc, out, err = compose_config(compose_project, "--profile", "demo", env={"INTEGRAMON_SECRET_KEY": TEST_SECRET_KEY})
+    env = {"INTEGRAMON_SECRET_KEY": TEST_SECRET_KEY, "REDIS_PASSWORD": TEST_REDIS_PASSWORD}
+    rc, out, err = compose_config(compose_project, "--profile", "demo", env=env)
     assert rc == 0, f"compose config failed: {err}"
     return dict(json.loads(out))

@@ -7,6 +7,7 @@ settings loader accepts.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -14,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from core.settings import Settings, load_settings
-from tests.infra.conftest import TEST_SECRET_KEY, compose_config
+from core.settings import Settings, env_name, load_settings
+from tests.infra.conftest import TEST_REDIS_PASSWORD, TEST_SECRET_KEY, compose_config
 from tests.infra.toolchain import COMPOSE_DIR
 
 ONE_SHOT = {"migrate", "s3-init", "demo-tenant"}
@@ -49,10 +50,14 @@ def test_real_parser_rejects_an_invalid_file(tmp_path: Path) -> None:
 
 
 def test_compose_file_is_valid_and_needs_the_secret_key(compose_project: Path) -> None:
-    rc, _, err = compose_config(compose_project)
+    rc, _, err = compose_config(compose_project, env={"REDIS_PASSWORD": TEST_REDIS_PASSWORD})
     assert rc != 0, "INTEGRAMON_SECRET_KEY must be required: containers would each make their own key"
     assert "INTEGRAMON_SECRET_KEY" in err
-    rc, out, err = compose_config(compose_project, env={"INTEGRAMON_SECRET_KEY": TEST_SECRET_KEY})
+    rc, _, err = compose_config(compose_project, env={"INTEGRAMON_SECRET_KEY": TEST_SECRET_KEY})
+    assert rc != 0, "Redis must not run without a password"
+    assert "REDIS_PASSWORD" in err
+    rc, out, err = compose_config(compose_project, env={"INTEGRAMON_SECRET_KEY": TEST_SECRET_KEY,
+                                                        "REDIS_PASSWORD": TEST_REDIS_PASSWORD})
     assert rc == 0, err
     services = json.loads(out)["services"]
     assert "simulator" not in services, "the simulator runs only under the demo profile"
@@ -94,7 +99,7 @@ def test_worker_services_come_from_one_shared_block() -> None:
         assert merged, f"{name} does not merge a shared block"
         assert merged[0] is shared, f"{name} does not merge the shared x-worker block"
         own_keys = {key.value for key, _ in node.value} - {"<<"}
-        assert own_keys <= {"command", "labels", "deploy"}, f"{name} overrides {own_keys}"
+        assert own_keys <= {"command", "labels", "deploy", "mem_limit"}, f"{name} overrides {own_keys}"
 
 
 def test_start_order_waits_for_migrations_and_healthy_services(rendered_compose: dict[str, Any]) -> None:
@@ -160,6 +165,63 @@ def test_containers_run_hardened(rendered_compose: dict[str, Any]) -> None:
         assert svc["init"] is True, name
 
 
+# What each IntegraMon service may receive beyond the general settings (least knowledge: a worker has
+# no RabbitMQ URL, the API no S3 keys, nobody but the stores a bare store password).
+STORE_URLS = {"INTEGRAMON_DATABASE_URL", "INTEGRAMON_REDIS_URL", "INTEGRAMON_SECRET_KEY",
+              "INTEGRAMON_S3_ENDPOINT_URL", "INTEGRAMON_S3_BUCKET"}
+S3_KEYS = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+EXTRA_BY_ROLE = {
+    "worker": STORE_URLS | S3_KEYS | {"INTEGRAMON_LLM_API_KEY"},
+    "controller": STORE_URLS | {"INTEGRAMON_RABBITMQ_URL"},
+    "api": STORE_URLS,
+    "migrate": {"INTEGRAMON_DATABASE_URL"},
+    "s3-init": S3_KEYS | {"INTEGRAMON_S3_ENDPOINT_URL", "INTEGRAMON_S3_BUCKET"},
+    "demo-tenant": STORE_URLS,
+    "simulator": set(),
+}
+# Settings compose never sets: AWS-only (Terraform injects them) or given per role above.
+NOT_IN_COMPOSE = {"INTEGRAMON_DATABASE_PASSWORD", "INTEGRAMON_DB_APP_ROLE", "INTEGRAMON_DB_APP_PASSWORD"}
+
+
+def role(name: str) -> str:
+    return "worker" if name.startswith("worker-") else name
+
+
+def general_settings() -> set[str]:
+    top = yaml.safe_load((COMPOSE_DIR / "compose.yaml").read_text())
+    return set(top["x-integramon-settings"])
+
+
+def test_every_setting_can_be_set_from_env() -> None:
+    """A setting missing from the pass-through block could not be changed in .env at all."""
+    every = {env_name(f.name) for f in dataclasses.fields(Settings)}
+    per_role = set().union(*EXTRA_BY_ROLE.values())
+    assert every - general_settings() - per_role - NOT_IN_COMPOSE == set()
+
+
+def test_each_service_gets_only_the_variables_its_role_needs(compose_project: Path) -> None:
+    env_text = (compose_project.parent / ".env.example").read_text()
+    env_text = env_text.replace("INTEGRAMON_SECRET_KEY=\n", f"INTEGRAMON_SECRET_KEY={TEST_SECRET_KEY}\n")
+    (compose_project.parent / ".env").write_text(env_text + "INTEGRAMON_LLM_API_KEY=llm-canary\n")
+    try:
+        rc, out, err = compose_config(compose_project, "--profile", "demo")
+    finally:
+        (compose_project.parent / ".env").unlink()
+    assert rc == 0, err
+    general = general_settings()
+    for name, svc in integramon_services(json.loads(out)).items():
+        present = {k for k, v in svc["environment"].items() if v is not None}
+        extra = present - general
+        assert extra <= EXTRA_BY_ROLE[role(name)], f"{name} gets {sorted(extra - EXTRA_BY_ROLE[role(name)])}"
+        for store_password in ("POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "REDIS_PASSWORD", "S3_SECRET_KEY"):
+            assert store_password not in present, f"{name} receives {store_password}"
+        values = " ".join(str(v) for v in svc["environment"].values())
+        if role(name) != "controller":
+            assert "change-me-rabbitmq" not in values, f"{name} can reach RabbitMQ"
+        if role(name) != "worker":
+            assert "llm-canary" not in values, f"{name} receives the LLM key"
+
+
 def test_every_integramon_container_environment_loads(compose_project: Path, tmp_path: Path) -> None:
     """.env.example, copied to .env as the README says, gives every container settings the real loader accepts."""
     env_text = (compose_project.parent / ".env.example").read_text()
@@ -173,8 +235,55 @@ def test_every_integramon_container_environment_loads(compose_project: Path, tmp
     for name, svc in integramon_services(json.loads(out)).items():
         environment = {k: v for k, v in svc["environment"].items() if v is not None}
         settings = load_settings(environment)
-        assert settings.secret_key == TEST_SECRET_KEY, name
         assert settings.api_host == "0.0.0.0", name
-        assert settings.database_url.startswith("postgresql://integramon:change-me-postgres@postgres:5432/"), name
-        assert settings.redis_url == "redis://redis:6379/0", name
-        assert settings.s3_bucket == "integramon-archive", name
+        if "INTEGRAMON_DATABASE_URL" in EXTRA_BY_ROLE[role(name)]:
+            assert settings.database_url.startswith("postgresql://integramon:change-me-postgres@postgres:5432/"), name
+        if "INTEGRAMON_REDIS_URL" in EXTRA_BY_ROLE[role(name)]:
+            assert settings.secret_key == TEST_SECRET_KEY, name
+            assert settings.redis_url == "redis://:change-me-redis@redis:6379/0", name
+            assert settings.s3_bucket == "integramon-archive", name
+
+
+def test_redis_requires_the_password_the_services_use(rendered_compose: dict[str, Any]) -> None:
+    redis = rendered_compose["services"]["redis"]
+    command = redis["command"]
+    assert command[command.index("--requirepass") + 1] == TEST_REDIS_PASSWORD
+    assert redis["environment"]["REDISCLI_AUTH"] == TEST_REDIS_PASSWORD, "the health check must authenticate"
+    assert "PONG" in " ".join(redis["healthcheck"]["test"]), "an auth error must not count as healthy"
+    assert rendered_compose["services"]["api"]["environment"]["INTEGRAMON_REDIS_URL"] == \
+        f"redis://:{TEST_REDIS_PASSWORD}@redis:6379/0"
+
+
+def test_data_stores_sit_on_an_internal_network_only_integramon_joins(rendered_compose: dict[str, Any]) -> None:
+    networks = rendered_compose["networks"]
+    assert networks["data"].get("internal") is True
+    assert not networks["app"].get("internal")
+    services = rendered_compose["services"]
+    for name in BACKING:
+        assert set(services[name]["networks"]) == {"data"}, name
+        assert not services[name].get("ports"), f"{name} publishes a port"
+    for name, svc in integramon_services(rendered_compose).items():
+        if name == "simulator":
+            assert "data" not in svc["networks"], "the simulator (a stand-in tenant) must not reach the stores"
+        elif name not in {"migrate", "s3-init"}:
+            assert set(svc["networks"]) == {"data", "app"}, name
+
+
+def test_rabbitmq_keeps_its_data_across_re_creation(rendered_compose: dict[str, Any]) -> None:
+    rabbit = rendered_compose["services"]["rabbitmq"]
+    assert rabbit["hostname"] == "rabbitmq", "the node name (rabbit@hostname) names its data folder"
+    assert any(v["target"] == "/var/lib/rabbitmq" for v in rabbit["volumes"])
+
+
+def test_every_service_has_cpu_and_memory_limits(rendered_compose: dict[str, Any]) -> None:
+    for name, svc in rendered_compose["services"].items():
+        assert float(svc.get("cpus", 0)) > 0, f"{name} has no CPU limit"
+        assert int(svc.get("mem_limit", 0)) > 0, f"{name} has no memory limit"
+
+
+def test_health_checks_probe_fast_while_starting(rendered_compose: dict[str, Any]) -> None:
+    for name, svc in rendered_compose["services"].items():
+        check = svc.get("healthcheck")
+        if check and check.get("test"):
+            assert seconds(check["start_interval"]) < seconds(check["interval"]), name
+            assert "start_period" in check, name

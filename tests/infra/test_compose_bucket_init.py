@@ -4,10 +4,8 @@ moto's server on loopback stands in for SeaweedFS (a third party, so a fake is a
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import boto3

@@ -4,10 +4,11 @@ context (.dockerignore) that still contains everything the Dockerfile copies."""
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from pathlib import Path
 
-from tests.infra.toolchain import REPO, hadolint_binary, run
+from tests.infra.toolchain import REPO, TERRAFORM_DIR, hadolint_binary, load_hcl, run
 
 DOCKERFILE = REPO / "Dockerfile"
 
@@ -84,3 +85,30 @@ def test_build_context_keeps_what_the_dockerfile_copies() -> None:
         assert not dockerignore_excludes(source, patterns), f"COPY {source} is excluded by .dockerignore"
     for private in (".venv/bin/python", ".git/config", "infra/compose/.env", "tests/conftest.py"):
         assert dockerignore_excludes(private, patterns), f"{private} would be sent to the Docker daemon"
+
+
+def test_writable_paths_are_volumes_owned_by_the_runtime_user() -> None:
+    """Fargate task volumes take owner and mode from the image's VOLUME folders: without VOLUME they
+    are root-owned and uid 10001 cannot write its data folder."""
+    steps = instructions()
+    runtime = steps[[i for i, (k, _) in enumerate(steps) if k == "FROM"][1]:]
+    volumes = [json.loads(args) for keyword, args in runtime if keyword == "VOLUME"]
+    assert volumes
+    assert set(volumes[-1]) >= {"/var/lib/integramon", "/tmp"}
+    made = " ".join(args for keyword, args in runtime if keyword == "RUN")
+    assert "chown integramon:integramon /var/lib/integramon" in made
+    volume_at = next(i for i, (k, _) in enumerate(runtime) if k == "VOLUME")
+    chown_at = next(i for i, (k, a) in enumerate(runtime) if k == "RUN" and "chown" in a)
+    assert chown_at < volume_at, "VOLUME must come after the folder is owned by the runtime user"
+
+
+def test_the_ca_bundle_the_database_url_names_is_copied_into_the_image() -> None:
+    steps = instructions()
+    copies = [args.split() for keyword, args in steps if keyword == "COPY" and "--from=" not in args]
+    target = next(words[-1] for words in copies if words[-2] == "infra/image/certs/")
+    bundle = load_hcl(TERRAFORM_DIR / "modules" / "postgres" / "variables.tf")["variable"]
+    path = next(v["ca_bundle_path"]["default"] for v in bundle if "ca_bundle_path" in v)
+    assert path.startswith(target), f"sslrootcert {path} is not under {target}"
+    readme = (REPO / "infra" / "image" / "certs" / "README.md").read_text()
+    assert Path(path).name in readme
+    assert "truststore.pki.rds.amazonaws.com" in readme

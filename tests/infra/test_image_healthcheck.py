@@ -62,6 +62,7 @@ def closed_port() -> int:
     (["python", "-m", "integramon", "controller"], ["controller"]),
     (["/opt/venv/bin/python", "/opt/venv/bin/integramon", "worker-health", "--group", "light"], None),
     (["/opt/venv/bin/python", "/opt/venv/bin/integramon", "controller", "--status"], None),
+    (["/opt/venv/bin/python", "/opt/venv/bin/integramon", "controller", "--live"], None),
     (["/opt/venv/bin/python", "/usr/local/bin/integramon-healthcheck"], None),
     (["redis-server"], None),
 ])
@@ -87,7 +88,7 @@ def test_probe_per_role() -> None:
         "command", ("integramon", "worker-health", "--group", "medium"))
     # a single-queue worker proves itself through the heartbeat of its queue's group
     assert hc.probe_for(["worker", "--queue", "messagelog_read"], env).target[-1] == "light"
-    assert hc.probe_for(["controller"], env) == hc.Probe("command", ("integramon", "controller", "--status"))
+    assert hc.probe_for(["controller"], env) == hc.Probe("command", ("integramon", "controller", "--live"))
     assert hc.probe_for(["api"], env) == hc.Probe("http", ("http://127.0.0.1:8123/health/live",))
     assert hc.probe_for(["simulator", "--port", "9001", "--tenants", "1"], env) == hc.Probe(
         "http", ("http://127.0.0.1:9001/_sim/health",))

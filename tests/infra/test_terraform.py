@@ -137,13 +137,22 @@ def test_redis_runs_with_cluster_mode_off() -> None:
     assert params == {"cluster-enabled": "no", "maxmemory-policy": "noeviction"}
 
 
-def test_database_password_lives_in_secrets_manager() -> None:
+def test_database_master_password_is_managed_by_rds_never_in_state() -> None:
     found = resources(TERRAFORM_DIR / "modules" / "postgres")
-    assert found["aws_db_instance.this"]["password"] == "${random_password.this.result}"
-    assert found["aws_db_instance.this"]["storage_encrypted"] is True
-    assert "random_password.this.result" in found["aws_secretsmanager_secret_version.this"]["secret_string"]
-    root = resources(TERRAFORM_DIR)
-    assert "module.postgres.url" in root["aws_secretsmanager_secret_version.this"]["secret_string"]
+    instance = found["aws_db_instance.this"]
+    assert instance["manage_master_user_password"] is True
+    assert "password" not in instance
+    assert not [name for name in found if name.startswith("random_password.")]
+    assert instance["storage_encrypted"] is True
+    outputs = module_blocks(TERRAFORM_DIR / "modules" / "postgres", "output")
+    for name in ("master_url", "app_url"):
+        url = outputs[name]["value"]
+        assert "@" in url
+        assert ":${" not in url.split("@")[0], f"{name} must not carry a password"
+        assert url.endswith("?${local.tls_query}")
+    tls_query = load_hcl(TERRAFORM_DIR / "modules" / "postgres" / "main.tf")["locals"][0]["tls_query"]
+    assert tls_query == "sslmode=verify-full&sslrootcert=${var.ca_bundle_path}"
+    assert "secret_string_wo" in resources(TERRAFORM_DIR)["aws_secretsmanager_secret_version.db_app"]
 
 
 def test_the_aws_building_blocks_exist() -> None:
@@ -175,6 +184,9 @@ def test_versions_pin_terraform_and_providers() -> None:
     for folder in (TERRAFORM_DIR, EXAMPLE, *MODULES):
         settings = load_hcl(folder / "versions.tf")["terraform"][0]
         assert settings["required_version"].startswith(">="), folder
+        if not resources(folder) and folder != EXAMPLE:
+            assert "required_providers" not in settings, f"{folder.name} creates nothing and needs no provider"
+            continue
         providers = settings["required_providers"][0]
         assert providers["aws"]["source"] == "hashicorp/aws", folder
         assert providers["aws"]["version"].startswith(">="), folder

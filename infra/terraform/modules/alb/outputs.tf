@@ -17,3 +17,8 @@ output "url" {
   description = "Base URL of the admin API and console."
   value       = "${var.certificate_arn == null ? "http" : "https"}://${aws_lb.this.dns_name}"
 }
+
+output "arn_suffix" {
+  description = "ARN suffix of the load balancer (CloudWatch dimension LoadBalancer)."
+  value       = aws_lb.this.arn_suffix
+}

@@ -35,9 +35,15 @@ variable "internal" {
 }
 
 variable "certificate_arn" {
-  description = "ACM certificate for HTTPS; with it, HTTP redirects to HTTPS. Null serves plain HTTP."
+  description = "ACM certificate for HTTPS; with it, HTTP redirects to HTTPS. Null serves plain HTTP (internal ALB only)."
   type        = string
   default     = null
+
+  # Bearer tokens and console sessions travel in every request: never in clear text over the internet.
+  validation {
+    condition     = var.internal || var.certificate_arn != null
+    error_message = "an internet-facing load balancer (internal = false) needs certificate_arn: tokens must not cross the internet unencrypted."
+  }
 }
 
 variable "target_port" {

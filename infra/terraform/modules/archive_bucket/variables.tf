@@ -28,6 +28,11 @@ variable "glacier_after_days" {
   description = "Days after which objects move to GLACIER_IR (instant retrieval)."
   type        = number
   default     = 180
+
+  validation {
+    condition     = var.glacier_after_days >= var.infrequent_access_after_days + 30
+    error_message = "glacier_after_days must be at least 30 days after infrequent_access_after_days (S3 keeps objects 30 days in STANDARD_IA before a further transition)."
+  }
 }
 
 variable "expire_after_days" {
@@ -38,6 +43,12 @@ variable "expire_after_days" {
   validation {
     condition     = var.expire_after_days == 0 || var.expire_after_days >= 1
     error_message = "expire_after_days must be 0 (keep) or a positive number of days."
+  }
+
+  # S3 rejects a rule whose expiration is not after its transitions, at apply time; fail at plan.
+  validation {
+    condition     = var.expire_after_days == 0 || var.expire_after_days > var.glacier_after_days
+    error_message = "expire_after_days must be 0 (keep) or later than glacier_after_days (an object cannot expire before it moves to Glacier)."
   }
 }
 

@@ -1,5 +1,7 @@
-# The cluster plus the two roles every IntegraMon task uses: the execution role (pull the image, read
-# the runtime secret, write logs) and a separate task role (what the code itself may call).
+# The cluster plus the execution roles (pull the image, inject secrets, write logs): one for the
+# services, which may read the runtime secrets only, and one for the migrate task, which may also read
+# the master credentials RDS manages. What the code itself may call is each service's own task role
+# (modules/ecs_service).
 data "aws_partition" "current" {}
 
 resource "aws_ecs_cluster" "this" {
@@ -67,48 +69,36 @@ resource "aws_iam_role_policy" "execution" {
   policy      = data.aws_iam_policy_document.execution.json
 }
 
-resource "aws_iam_role" "task" {
-  name_prefix        = "${var.name}-task-"
-  description        = "Role of the IntegraMon code in its ECS tasks (S3 archive, CloudWatch metric)"
+# Same as the services' execution role, plus the master credentials: only the migrate task logs in as
+# the database owner (it applies DDL and creates the services' DML-only role).
+resource "aws_iam_role" "migrate_execution" {
+  name_prefix        = "${var.name}-migexec-"
+  description        = "ECS task execution role of the IntegraMon migrate task (image pull, secrets incl. DB master, logs)"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
   tags               = var.tags
 }
 
-data "aws_iam_policy_document" "task" {
+resource "aws_iam_role_policy_attachment" "migrate_execution" {
+  role       = aws_iam_role.migrate_execution.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+}
+
+data "aws_iam_policy_document" "migrate_execution" {
   statement {
-    sid       = "ArchiveBucketList"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [var.archive_bucket_arn]
+    sid       = "ReadMigrateSecrets"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = concat(var.secret_arns, var.migrate_secret_arns)
   }
 
   statement {
-    sid       = "ArchiveObjects"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
-    resources = ["${var.archive_bucket_arn}/*"]
-  }
-
-  statement {
-    sid       = "ArchiveEncryption"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    sid       = "DecryptMigrateSecrets"
+    actions   = ["kms:Decrypt"]
     resources = [var.kms_key_arn]
-  }
-
-  # PutMetricData has no resource-level permissions; the namespace condition is what limits it.
-  statement {
-    sid       = "ReadyJobsMetric"
-    actions   = ["cloudwatch:PutMetricData"]
-    resources = ["*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "cloudwatch:namespace"
-      values   = [var.cloudwatch_namespace]
-    }
   }
 }
 
-resource "aws_iam_role_policy" "task" {
-  name_prefix = "runtime-"
-  role        = aws_iam_role.task.id
-  policy      = data.aws_iam_policy_document.task.json
+resource "aws_iam_role_policy" "migrate_execution" {
+  name_prefix = "secrets-"
+  role        = aws_iam_role.migrate_execution.id
+  policy      = data.aws_iam_policy_document.migrate_execution.json
 }

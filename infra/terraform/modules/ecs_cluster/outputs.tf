@@ -17,7 +17,7 @@ output "execution_role_arn" {
   value       = aws_iam_role.execution.arn
 }
 
-output "task_role_arn" {
-  description = "Task role the IntegraMon code runs with."
-  value       = aws_iam_role.task.arn
+output "migrate_execution_role_arn" {
+  description = "Task execution role of the migrate task (also reads the database master credentials)."
+  value       = aws_iam_role.migrate_execution.arn
 }

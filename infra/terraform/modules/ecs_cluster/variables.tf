@@ -23,14 +23,10 @@ variable "secret_arns" {
   }
 }
 
-variable "archive_bucket_arn" {
-  description = "S3 bucket for archives and iflow zips; the task role may read and write its objects."
-  type        = string
-}
-
-variable "cloudwatch_namespace" {
-  description = "CloudWatch namespace the controller publishes the ready-jobs metric to."
-  type        = string
+variable "migrate_secret_arns" {
+  description = "Further secrets only the migrate task's execution role may read (the RDS-managed master credentials)."
+  type        = list(string)
+  default     = []
 }
 
 variable "tags" {

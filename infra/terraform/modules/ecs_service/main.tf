@@ -1,6 +1,35 @@
 # One IntegraMon role as a Fargate service: task definition (the shared image with the role's
-# command), its log group, the service, and optional target tracking on backlog per task.
+# command), its own task role (only what this role calls), its log group, the service, and optional
+# target tracking on backlog per task.
 data "aws_region" "current" {}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+}
+
+# One role per service, so a worker group that never writes the archive cannot, and the API cannot
+# publish metrics; a role without a policy may call nothing at all (e.g. the migrate task).
+resource "aws_iam_role" "task" {
+  name_prefix        = "${substr(var.name, 0, 30)}-"
+  description        = "Task role of ${var.name}: what its code may call"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "task" {
+  count = var.task_role_policy_json == null ? 0 : 1
+
+  name_prefix = "runtime-"
+  role        = aws_iam_role.task.id
+  policy      = var.task_role_policy_json
+}
 
 locals {
   log_configuration = {
@@ -19,18 +48,6 @@ locals {
     { sourceVolume = "tmp", containerPath = "/tmp", readOnly = false },
   ]
 
-  init_container = var.init_command == null ? [] : [{
-    name                   = "init"
-    image                  = var.image
-    essential              = false
-    command                = var.init_command
-    environment            = local.environment
-    secrets                = local.secrets
-    readonlyRootFilesystem = true
-    mountPoints            = local.mount_points
-    logConfiguration       = local.log_configuration
-  }]
-
   main_definition = {
     name                   = "integramon"
     image                  = var.image
@@ -44,13 +61,12 @@ locals {
     stopTimeout            = var.stop_timeout
     linuxParameters        = { initProcessEnabled = true } # forwards SIGTERM, reaps children
     portMappings           = var.port == null ? null : [{ containerPort = var.port, protocol = "tcp" }]
-    dependsOn              = var.init_command == null ? null : [{ containerName = "init", condition = "SUCCESS" }]
     healthCheck = var.health_check_command == null ? null : {
       command     = var.health_check_command
       interval    = 30
       timeout     = 10
       retries     = 3
-      startPeriod = 60
+      startPeriod = var.health_check_start_period
     }
   }
   main_container = { for key, value in local.main_definition : key => value if value != null }
@@ -72,8 +88,8 @@ resource "aws_ecs_task_definition" "this" {
   cpu                      = var.cpu
   memory                   = var.memory
   execution_role_arn       = var.execution_role_arn
-  task_role_arn            = var.task_role_arn
-  container_definitions    = jsonencode(concat(local.init_container, [local.main_container]))
+  task_role_arn            = aws_iam_role.task.arn
+  container_definitions    = jsonencode([local.main_container])
   tags                     = local.service_tags
 
   runtime_platform {

@@ -17,3 +17,8 @@ output "log_group_name" {
   description = "CloudWatch log group of this role."
   value       = aws_cloudwatch_log_group.this.name
 }
+
+output "task_role_arn" {
+  description = "This service's own task role."
+  value       = aws_iam_role.task.arn
+}

@@ -33,12 +33,6 @@ variable "command" {
   }
 }
 
-variable "init_command" {
-  description = "Optional one-shot container (e.g. [\"migrate\"]) that must exit 0 before the main container starts."
-  type        = list(string)
-  default     = null
-}
-
 variable "create_service" {
   description = "False registers the task definition only (for one-shot tasks started with `aws ecs run-task`)."
   type        = bool
@@ -116,9 +110,10 @@ variable "execution_role_arn" {
   type        = string
 }
 
-variable "task_role_arn" {
-  description = "Role the code runs with."
+variable "task_role_policy_json" {
+  description = "IAM policy of this service's own task role (what its code may call); null gives a role without permissions."
   type        = string
+  default     = null
 }
 
 variable "kms_key_arn" {
@@ -149,9 +144,20 @@ variable "stop_timeout" {
 }
 
 variable "health_check_command" {
-  description = "Container health check command (ECS form, e.g. [\"CMD\", \"integramon-healthcheck\"]); null for none."
+  description = "Container LIVENESS check (ECS form, e.g. [\"CMD\", \"integramon\", \"controller\", \"--live\"]): a failing one makes ECS replace the task, so it must not depend on RabbitMQ, CloudWatch or other loops. Null for none."
   type        = list(string)
-  default     = ["CMD", "integramon-healthcheck"]
+  default     = null
+
+  validation {
+    condition     = var.health_check_command == null || try(contains(["CMD", "CMD-SHELL"], var.health_check_command[0]), false)
+    error_message = "health_check_command must start with CMD or CMD-SHELL."
+  }
+}
+
+variable "health_check_start_period" {
+  description = "Seconds after start during which failed health checks do not count."
+  type        = number
+  default     = 60
 }
 
 variable "port" {

@@ -6,6 +6,10 @@ locals {
     redis    = 6379
     rabbitmq = 5671
   }
+  # one rule per (extra_egress entry, CIDR block)
+  extra_egress = { for pair in flatten([for index, rule in var.extra_egress : [
+    for cidr in rule.cidr_blocks : { key = "${index}-${cidr}", rule = rule, cidr = cidr }
+  ]]) : pair.key => pair }
 }
 
 resource "aws_security_group" "alb" {
@@ -103,4 +107,16 @@ resource "aws_vpc_security_group_ingress_rule" "data_from_tasks" {
   ip_protocol                  = "tcp"
   from_port                    = each.value
   to_port                      = each.value
+}
+
+# SMTP, CPI or LLM endpoints on ports other than 443 (var.extra_egress); nothing else leaves the tasks.
+resource "aws_vpc_security_group_egress_rule" "tasks_extra" {
+  for_each = local.extra_egress
+
+  security_group_id = aws_security_group.tasks.id
+  description       = each.value.rule.description
+  cidr_ipv4         = each.value.cidr
+  ip_protocol       = each.value.rule.protocol
+  from_port         = each.value.rule.from_port
+  to_port           = coalesce(each.value.rule.to_port, each.value.rule.from_port)
 }

@@ -44,3 +44,38 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "extra_egress" {
+  description = <<-EOT
+    Further outbound rules for the tasks besides HTTPS (443) and the data stores: SMTP relays, CPI or
+    LLM endpoints on other ports. Each entry opens from_port..to_port (to_port defaults to from_port)
+    over protocol (tcp by default) to the given CIDR blocks, e.g.
+    { description = "SMTP relay", from_port = 587, cidr_blocks = ["10.20.0.25/32"] }.
+  EOT
+  type = list(object({
+    description = string
+    from_port   = number
+    to_port     = optional(number)
+    protocol    = optional(string, "tcp")
+    cidr_blocks = list(string)
+  }))
+  default = []
+
+  validation {
+    condition = alltrue([for rule in var.extra_egress :
+      rule.from_port >= 1 && coalesce(rule.to_port, rule.from_port) >= rule.from_port &&
+    coalesce(rule.to_port, rule.from_port) <= 65535 && contains(["tcp", "udp"], rule.protocol)])
+    error_message = "extra_egress: ports 1-65535 with to_port >= from_port, protocol tcp or udp."
+  }
+
+  validation {
+    condition = alltrue([for rule in var.extra_egress :
+    length(rule.cidr_blocks) > 0 && alltrue([for cidr in rule.cidr_blocks : can(cidrhost(cidr, 0))])])
+    error_message = "extra_egress: every rule needs at least one valid CIDR block."
+  }
+
+  validation {
+    condition     = alltrue([for rule in var.extra_egress : length(trimspace(rule.description)) > 0])
+    error_message = "extra_egress: every rule needs a description (what the tasks reach there)."
+  }
+}

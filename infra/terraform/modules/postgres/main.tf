@@ -1,15 +1,16 @@
-# RDS PostgreSQL for the run ledger, tenants and message logs. The master password is generated
-# here and kept in Secrets Manager (this module's secret, plus the runtime URL in the root secret).
+# RDS PostgreSQL for the run ledger, tenants and message logs. RDS itself generates the master
+# password and keeps it in a Secrets Manager secret it manages (manage_master_user_password), so the
+# password is never in the Terraform state. Only the one-off migrate task logs in as the master user;
+# the services use a DML-only role that `integramon migrate` creates (INTEGRAMON_DB_APP_ROLE).
 data "aws_partition" "current" {}
 
 locals {
   database = "integramon"
-  username = "integramon"
-}
-
-resource "random_password" "this" {
-  length  = 40
-  special = false # the password goes into a URL (INTEGRAMON_DATABASE_URL) unescaped
+  username = "integramon_admin"
+  # sslmode=verify-full checks the server certificate against the RDS CA bundle the image carries
+  # (Dockerfile: infra/image/certs/ -> /etc/integramon/certs/; docs/aws.md says how to fetch it).
+  tls_query = "sslmode=verify-full&sslrootcert=${var.ca_bundle_path}"
+  host      = "${aws_db_instance.this.address}:${aws_db_instance.this.port}"
 }
 
 resource "aws_db_subnet_group" "this" {
@@ -70,7 +71,8 @@ resource "aws_db_instance" "this" {
   instance_class                        = var.instance_class
   db_name                               = local.database
   username                              = local.username
-  password                              = random_password.this.result
+  manage_master_user_password           = true
+  master_user_secret_kms_key_id         = var.kms_key_arn
   port                                  = 5432
   allocated_storage                     = var.allocated_storage_gb
   max_allocated_storage                 = var.max_allocated_storage_gb
@@ -83,10 +85,12 @@ resource "aws_db_instance" "this" {
   parameter_group_name                  = aws_db_parameter_group.this.name
   publicly_accessible                   = false
   backup_retention_period               = var.backup_retention_days
+  backup_window                         = var.backup_window
+  maintenance_window                    = var.maintenance_window
   copy_tags_to_snapshot                 = true
   deletion_protection                   = var.deletion_protection
   skip_final_snapshot                   = false
-  final_snapshot_identifier             = "${var.name}-final"
+  final_snapshot_identifier             = "${var.name}-final-${formatdate("YYYYMMDDhhmmss", timestamp())}"
   auto_minor_version_upgrade            = true
   enabled_cloudwatch_logs_exports       = ["postgresql", "upgrade"]
   performance_insights_enabled          = true
@@ -96,25 +100,10 @@ resource "aws_db_instance" "this" {
   monitoring_role_arn                   = aws_iam_role.monitoring.arn
   iam_database_authentication_enabled   = false
   tags                                  = var.tags
-}
 
-resource "aws_secretsmanager_secret" "this" {
-  # checkov:skip=CKV2_AWS_57: automatic rotation would change the password under the running tasks, whose URL secret is read at start; rotate by re-applying
-  name_prefix             = "${var.name}-master-"
-  description             = "Master credentials of the IntegraMon PostgreSQL database ${var.name}"
-  kms_key_id              = var.kms_key_arn
-  recovery_window_in_days = 7
-  tags                    = var.tags
-}
-
-resource "aws_secretsmanager_secret_version" "this" {
-  secret_id = aws_secretsmanager_secret.this.id
-  secret_string = jsonencode({
-    engine   = "postgres"
-    host     = aws_db_instance.this.address
-    port     = aws_db_instance.this.port
-    dbname   = local.database
-    username = local.username
-    password = random_password.this.result
-  })
+  lifecycle {
+    # The snapshot name carries the creation time, so a re-created instance never collides with the
+    # final snapshot of its predecessor; it is fixed at creation, not recomputed on every plan.
+    ignore_changes = [final_snapshot_identifier]
+  }
 }

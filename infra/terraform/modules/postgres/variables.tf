@@ -74,6 +74,50 @@ variable "backup_retention_days" {
   }
 }
 
+variable "backup_window" {
+  description = "Daily UTC window of automated backups (hh24:mi-hh24:mi, at least 30 minutes, not overlapping maintenance_window)."
+  type        = string
+  default     = "01:00-02:00"
+
+  validation {
+    condition     = can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$", var.backup_window))
+    error_message = "backup_window must look like 01:00-02:00 (UTC)."
+  }
+}
+
+variable "maintenance_window" {
+  description = "Weekly UTC maintenance window (ddd:hh24:mi-ddd:hh24:mi), e.g. sun:03:00-sun:04:00."
+  type        = string
+  default     = "sun:03:00-sun:04:00"
+
+  validation {
+    condition     = can(regex("^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$", var.maintenance_window))
+    error_message = "maintenance_window must look like sun:03:00-sun:04:00 (UTC)."
+  }
+}
+
+variable "app_role" {
+  description = "Login role of the services (INTEGRAMON_DB_APP_ROLE), created with DML rights only by `integramon migrate`."
+  type        = string
+  default     = "integramon_app"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.app_role)) && var.app_role != "integramon_admin"
+    error_message = "app_role must be a lower-case PostgreSQL identifier other than the master user integramon_admin."
+  }
+}
+
+variable "ca_bundle_path" {
+  description = "Path of the RDS CA bundle inside the image (sslrootcert); the Dockerfile copies infra/image/certs/ there."
+  type        = string
+  default     = "/etc/integramon/certs/rds-global-bundle.pem"
+
+  validation {
+    condition     = startswith(var.ca_bundle_path, "/")
+    error_message = "ca_bundle_path must be an absolute path inside the image."
+  }
+}
+
 variable "deletion_protection" {
   description = "Protect the database from deletion (turn off before `terraform destroy`)."
   type        = bool

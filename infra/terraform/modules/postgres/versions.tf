@@ -1,14 +1,10 @@
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.10"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
       version = ">= 5.80"
-    }
-    random = {
-      source  = "hashicorp/random"
-      version = ">= 3.6"
     }
   }
 }
