@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from bench.common import bench_settings, child_env, integramon_cmd, median
 from core.db.models.tenants import Tenant
-from core.queues.catalog import function
+from core.queues.catalog import READ_MESSAGE_LOGS_COLD
 from core.resources import Resources, open_resources
 from core.secrets import SecretBox
 from core.settings import Settings
@@ -64,7 +64,7 @@ def add_tenant(res: Resources, info: dict[str, Any], name: str) -> int:
 
 async def one_pass(res: Resources, tenant_id: int) -> tuple[float, int, int]:
     """(seconds, rows received, rows changed) of one backfill of the whole history."""
-    ctx = JobContext(res, f"bench-{tenant_id}-{time.monotonic_ns()}", function("read_message_logs_cold"), 1, "bench")
+    ctx = JobContext(res, f"bench-{tenant_id}-{time.monotonic_ns()}", READ_MESSAGE_LOGS_COLD, 1, "bench")
     started = time.perf_counter()
     result = await read_message_logs_cold(ctx, tenant_id, days=DAYS + 1, budget_s=3600)
     return time.perf_counter() - started, int(str(result["received"])), int(str(result["changed"]))

@@ -17,7 +17,7 @@ from pathlib import Path
 import redis
 
 from bench.common import bench_settings, child_env, integramon_cmd, percentile
-from core.queues.catalog import function
+from core.queues.catalog import NOOP
 from core.queues.keys import WORKERS_INDEX
 from core.resources import open_resources
 from core.settings import Settings
@@ -28,7 +28,7 @@ STAMPS = "bench:latency:starts"
 async def _measure(settings: Settings, jobs: int, gap_s: float) -> tuple[list[float], list[float]]:
     sent: dict[str, tuple[float, float]] = {}
     async with open_resources(settings) as res:
-        spec = function("noop")
+        spec = NOOP
         for _ in range(jobs):
             before = time.time()
             job_id = await res.enqueuer.enqueue(spec, {"stamp": STAMPS})

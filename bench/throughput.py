@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from bench.common import bench_settings, child_env, integramon_cmd, median, reset_redis
 from core.db.models.ledger import WorkerJobRun
 from core.db.session import create_db_engine
-from core.queues.catalog import function
+from core.queues.catalog import NOOP
 from core.queues.enqueue import EnqueueRequest
 from core.resources import open_resources
 from core.settings import Settings
@@ -35,7 +35,7 @@ ARQ_REDIS = "redis://127.0.0.1:6379/13"
 
 async def _enqueue_ours(settings: Settings, jobs: int) -> None:
     async with open_resources(settings) as res:
-        spec = function("noop")
+        spec = NOOP
         for start in range(0, jobs, 1000):
             await res.enqueuer.enqueue_many([EnqueueRequest(spec) for _ in range(min(1000, jobs - start))])
 

@@ -1,9 +1,8 @@
 """Queue sampler: per queue, how many jobs are ready, deferred and running, and how long the oldest
 ready job has waited; stored in ``queue_sample`` and, when configured, sent to CloudWatch.
 
-``ZCARD arq:queue:<name>`` is not the backlog: the sorted set also holds deferred jobs (score in
-the future) and running ones (their ``arq:in-progress:<id>`` lease exists). One Lua call per queue
-walks the due part of the set and tells ready from running, so one sample is one round trip per queue.
+The numbers come from the Redis kernel's one depth function (:func:`core.queues.depth.queue_depths`,
+the same the admin API shows): a bounded cost per sample whatever the backlog.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,45 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from controller.controller_metrics import publish_controller_metrics
 from core.db.models.base import utcnow
 from core.db.models.controller import QueueSample
-from core.queues.catalog import QUEUES
+from core.queues.depth import QueueDepth, queue_depths
 from core.settings import Settings
 
-__all__ = ["CloudWatchPublisher", "QueueDepth", "QueueSampler", "sample_queue"]
+__all__ = ["CloudWatchPublisher", "QueueDepth", "QueueSampler"]
 
 log = logging.getLogger(__name__)
-
-# KEYS[1] = queue; ARGV[1] = now (ms). Returns {ready, deferred, running, oldest ready score or -1}.
-_DEPTH_LUA = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES')
-local ready, running, oldest = 0, 0, -1
-for i = 1, #due, 2 do
-  if redis.call('EXISTS', 'arq:in-progress:' .. due[i]) == 1 then
-    running = running + 1
-  else
-    ready = ready + 1
-    if oldest < 0 then oldest = tonumber(due[i + 1]) end
-  end
-end
-local deferred = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], '+inf')
-return {ready, deferred, running, tostring(oldest)}
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class QueueDepth:
-    queue: str
-    group_name: str
-    ready: int
-    deferred: int
-    running: int
-    oldest_ready_age_s: float | None
-
-
-async def sample_queue(script: Any, queue_name: str, group_name: str, now_ms: int) -> QueueDepth:
-    ready, deferred, running, oldest = await script(keys=[f"arq:queue:{queue_name}"], args=[now_ms])
-    oldest_ms = float(oldest)
-    age = max(0.0, (now_ms - oldest_ms) / 1000) if oldest_ms >= 0 else None
-    return QueueDepth(queue_name, group_name, int(ready), int(deferred), int(running), age)
 
 
 class CloudWatchPublisher:
@@ -106,7 +72,6 @@ class QueueSampler:
                  publisher: CloudWatchPublisher | None = None) -> None:
         self._sessions = sessions
         self._redis = redis
-        self._script = redis.register_script(_DEPTH_LUA)
         self._retention = timedelta(days=settings.queue_sample_retention_days)
         self._publisher = publisher
         if publisher is None and settings.cloudwatch_namespace:
@@ -116,7 +81,7 @@ class QueueSampler:
     async def tick(self, now: datetime | None = None) -> list[QueueDepth]:
         now = now or utcnow()
         now_ms = int(now.timestamp() * 1000)
-        depths = [await sample_queue(self._script, q.name, q.group, now_ms) for q in QUEUES.values()]
+        depths = await queue_depths(self._redis, now_ms=now_ms)
         await asyncio.to_thread(self._store, depths, now)
         if self._publisher is not None:
             await asyncio.to_thread(self._publisher.publish, depths, now)

@@ -31,21 +31,29 @@ from core.db.models.base import utcnow
 from core.db.models.ledger import WorkerJobRun
 from core.db.models.scheduling import ConfigExt
 from core.db.models.tenants import Tenant
-from core.queues.catalog import function
+from core.queues.catalog import (
+    DEEP_SYNC_IFLOW_ARTIFACTS,
+    READ_MESSAGE_LOGS,
+    READ_MESSAGE_LOGS_COLD,
+    READ_PACKAGES,
+    READ_PAYLOADS,
+    FunctionSpec,
+)
 from core.queues.enqueue import Enqueuer, EnqueueRequest
 from core.queues.keys import CONTROLLER_POLL_STATE
 
-__all__ = ["DEFAULT_INTERVALS", "POLL_FUNCTIONS", "DispatchResult", "PollDispatcher", "resolve_intervals"]
+__all__ = ["DEFAULT_INTERVALS", "POLL_FUNCTIONS", "POLL_SPECS", "DispatchResult", "PollDispatcher", "resolve_intervals"]
 
 log = logging.getLogger(__name__)
 
-POLL_FUNCTIONS: Mapping[str, str] = MappingProxyType({
-    "hot": "read_message_logs",
-    "cold": "read_message_logs_cold",
-    "payloads": "read_payloads",
-    "packages": "read_packages",
-    "deep_sync": "deep_sync_iflow_artifacts",
+POLL_SPECS: Mapping[str, FunctionSpec] = MappingProxyType({
+    "hot": READ_MESSAGE_LOGS,
+    "cold": READ_MESSAGE_LOGS_COLD,
+    "payloads": READ_PAYLOADS,
+    "packages": READ_PACKAGES,
+    "deep_sync": DEEP_SYNC_IFLOW_ARTIFACTS,
 })
+POLL_FUNCTIONS: Mapping[str, str] = MappingProxyType({kind: spec.name for kind, spec in POLL_SPECS.items()})
 DEFAULT_INTERVALS: Mapping[str, float] = MappingProxyType(
     {kind: float(config_key(f"poll.{kind}.interval_s").default) for kind in POLL_FUNCTIONS})
 
@@ -102,7 +110,7 @@ class PollDispatcher:
         self._sessions = sessions
         self._redis = redis
         self._enqueuer = enqueuer
-        self._specs = {kind: function(name) for kind, name in POLL_FUNCTIONS.items()}
+        self._specs = dict(POLL_SPECS)
 
     async def tick(self, now: datetime | None = None) -> DispatchResult:
         now = now or utcnow()

@@ -9,12 +9,12 @@ reconciliation quotes once the Redis key is gone.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 from redis.asyncio import Redis
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +23,7 @@ from controller.sql import upsert
 from core.db.models.base import utcnow
 from core.db.models.controller import WorkerProcess
 from core.queues.keys import WORKERS_INDEX, worker_key
+from core.records.heartbeat import Heartbeat, WorkerStatus, decode_heartbeat
 
 __all__ = ["GONE_RETENTION", "HealthResult", "WorkerHealthWatch", "heartbeat_row"]
 
@@ -38,25 +39,24 @@ class HealthResult:
     gone: list[str]
 
 
-def _time(value: Any) -> datetime | None:
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
-    return None
+def _time(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
 
 
-def heartbeat_row(record: dict[str, Any]) -> dict[str, Any]:
-    """A worker_process row from one heartbeat JSON record."""
+def heartbeat_row(record: Heartbeat | dict[str, Any]) -> dict[str, Any]:
+    """A worker_process row from one heartbeat record."""
+    beat = record if isinstance(record, Heartbeat) else msgspec.convert(record, Heartbeat)
     return {
-        "worker_id": str(record["worker_id"]),
-        "group_name": str(record.get("group") or ""),
-        "queues": list(record.get("queues") or []),
-        "host": record.get("host"),
-        "pid": record.get("pid"),
-        "concurrency": int(record.get("concurrency") or 0),
-        "running": list(record.get("running") or []),
-        "started_at": _time(record.get("started_at")),
-        "last_seen": _time(record.get("last_seen")) or utcnow(),
-        "status": "live",
+        "worker_id": beat.worker_id,
+        "group_name": beat.group,
+        "queues": list(beat.queues),
+        "host": beat.host,
+        "pid": beat.pid,
+        "concurrency": beat.concurrency,
+        "running": list(beat.running),
+        "started_at": _time(beat.started_at),
+        "last_seen": _time(beat.last_seen) or utcnow(),
+        "status": WorkerStatus.LIVE.value,
         "gone_at": None,
     }
 
@@ -89,13 +89,11 @@ class WorkerHealthWatch:
     def _parse(member: str, raw: bytes | None) -> dict[str, Any] | None:
         if raw is None:
             return None
-        try:
-            record = json.loads(raw)
-            record.setdefault("worker_id", member)
-            return heartbeat_row(record)
-        except (ValueError, TypeError, KeyError) as exc:
-            log.warning("unreadable heartbeat of worker %s: %s", member, exc)
+        beat = decode_heartbeat(raw, worker_id=member)
+        if beat is None:
+            log.warning("unreadable heartbeat of worker %s", member)
             return None
+        return heartbeat_row(beat)
 
     def _store(self, live_rows: list[dict[str, Any]]) -> list[str]:
         """Upsert live workers, mark every other 'live' row gone; returns the ids newly marked gone."""
@@ -104,12 +102,12 @@ class WorkerHealthWatch:
         with self._sessions() as session, session.begin():
             upsert(session, WorkerProcess, live_rows, ["worker_id"], _UPDATED)
             was_live = set(session.execute(select(WorkerProcess.worker_id)
-                                           .where(WorkerProcess.status == "live")).scalars())
+                                           .where(WorkerProcess.status == WorkerStatus.LIVE.value)).scalars())
             gone = sorted(was_live - live_ids)
             if gone:
                 session.execute(update(WorkerProcess).where(WorkerProcess.worker_id.in_(gone))
-                                .values(status="gone", gone_at=now, running=[]))
-            session.execute(delete(WorkerProcess).where(WorkerProcess.status == "gone",
+                                .values(status=WorkerStatus.GONE.value, gone_at=now, running=[]))
+            session.execute(delete(WorkerProcess).where(WorkerProcess.status == WorkerStatus.GONE.value,
                                                         WorkerProcess.gone_at < now - GONE_RETENTION))
         if gone:
             log.warning("workers gone (heartbeat expired): %s", ", ".join(gone))

@@ -1,76 +1,16 @@
-"""The leader lease: one Redis key whose value is the acting controller's id, with a TTL.
-
-Acquire is ``SET NX PX``; renew and release compare the value first (Lua), so a controller that
-lost the key (paused too long, network split) can never extend or delete a successor's lease.
-"""
+"""The leader lease of the controller. The lease itself lives in the Redis kernel
+(:mod:`core.queues.leader`, with its Lua); this module adds how a controller names itself."""
 
 from __future__ import annotations
 
 import os
 import socket
 
-from redis.asyncio import Redis
-
-from core.queues.keys import CONTROLLER_LEADER
+from core.queues.leader import LeaderLease, current_leader
 
 __all__ = ["LeaderLease", "current_leader", "new_controller_id"]
-
-_RENEW_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-
-_RELEASE_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
 
 
 def new_controller_id() -> str:
     """Unique per process (pids repeat across containers, so add host and a random suffix)."""
     return f"controller@{socket.gethostname()}:{os.getpid()}:{os.urandom(2).hex()}"
-
-
-class LeaderLease:
-    """Acquire, renew and release the controller leader key."""
-
-    def __init__(self, redis: Redis, controller_id: str, lease_seconds: float) -> None:
-        self._redis = redis
-        self.controller_id = controller_id
-        self.lease_ms = max(int(lease_seconds * 1000), 100)
-        self._renew = redis.register_script(_RENEW_LUA)
-        self._release = redis.register_script(_RELEASE_LUA)
-
-    async def try_acquire(self) -> bool:
-        """Take the lease if nobody holds it, or keep it if we already do."""
-        if await self._redis.set(CONTROLLER_LEADER, self.controller_id, nx=True, px=self.lease_ms):
-            return True
-        return await self.renew()
-
-    async def renew(self) -> bool:
-        """Extend our lease; False means we are no longer the leader."""
-        return bool(await self._renew(keys=[CONTROLLER_LEADER], args=[self.controller_id, self.lease_ms]))
-
-    async def release(self) -> None:
-        """Hand over at once on a clean shutdown instead of making standbys wait for the TTL."""
-        await self._release(keys=[CONTROLLER_LEADER], args=[self.controller_id])
-
-    async def wait_hint_s(self) -> float:
-        """How long a standby should sleep before trying again: until the current lease can expire."""
-        ttl_ms = await self._redis.pttl(CONTROLLER_LEADER)
-        third = self.lease_ms / 3000
-        if ttl_ms is None or ttl_ms < 0:
-            return 0.05
-        return float(max(0.02, min(third, ttl_ms / 1000 + 0.01)))
-
-
-async def current_leader(redis: Redis) -> str | None:
-    """The id of the acting controller, or None (used by ``--status`` and the admin API)."""
-    value = await redis.get(CONTROLLER_LEADER)
-    if value is None:
-        return None
-    return value.decode() if isinstance(value, bytes) else str(value)

@@ -17,17 +17,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.models.base import utcnow
 from core.db.models.tuning import MetricSettings
-from core.queues.catalog import function
+from core.queues.catalog import (
+    API_METRICS_DISPATCH_TASK,
+    HOST_METRICS_DISPATCH_TASK,
+    STORAGE_DISPATCH_TASK,
+    FunctionSpec,
+)
 from core.queues.enqueue import Enqueuer, EnqueueRequest
 
 __all__ = ["METRIC_DISPATCH_FUNCTIONS", "MetricDispatcher"]
 
 log = logging.getLogger(__name__)
 
-METRIC_DISPATCH_FUNCTIONS: Mapping[str, str] = MappingProxyType({
-    "host_metrics": "host_metrics_dispatch_task",
-    "api_metrics": "api_metrics_dispatch_task",
-    "storage": "storage_dispatch_task",
+METRIC_DISPATCH_FUNCTIONS: Mapping[str, FunctionSpec] = MappingProxyType({
+    "host_metrics": HOST_METRICS_DISPATCH_TASK,
+    "api_metrics": API_METRICS_DISPATCH_TASK,
+    "storage": STORAGE_DISPATCH_TASK,
 })
 
 
@@ -42,7 +47,7 @@ class MetricDispatcher:
         """Returns the metric names dispatched."""
         now = now or utcnow()
         claimed = await asyncio.to_thread(self._claim_due, now)
-        requests = [EnqueueRequest(function(METRIC_DISPATCH_FUNCTIONS[m]), {}, dedup_key=f"metric:{m}")
+        requests = [EnqueueRequest(METRIC_DISPATCH_FUNCTIONS[m], {}, dedup_key=f"metric:{m}")
                     for m in claimed]
         if requests:
             await self._enqueuer.enqueue_many(requests)

@@ -11,12 +11,14 @@ import time
 from typing import Any
 
 from core.errors import PermanentJobError, RetryableJobError
-from functions.registry import JobFunction
+from core.queues.catalog import FAIL, NOOP, SLEEP
+from functions.registry import JobFunction, implemented_in, implements
 from functions.runner.context import JobContext
 
 __all__ = ["JOBS"]
 
 
+@implements(NOOP)
 async def noop(ctx: JobContext, **kwargs: Any) -> None:
     """Does nothing. ``counter``: increment that Redis hash field (exactly-once checks); ``stamp``:
     record the start time in that hash (pickup latency benchmark)."""
@@ -28,6 +30,7 @@ async def noop(ctx: JobContext, **kwargs: Any) -> None:
         await ctx.resources.redis.hset(str(stamp), ctx.job_id, repr(started))
 
 
+@implements(SLEEP)
 async def sleep(ctx: JobContext, seconds: float = 1.0, counter: str | None = None) -> dict[str, float]:
     """Sleeps; records its start in ``counter`` (a Redis hash) so tests can see who ran when."""
     if counter:
@@ -36,6 +39,7 @@ async def sleep(ctx: JobContext, seconds: float = 1.0, counter: str | None = Non
     return {"slept": float(seconds)}
 
 
+@implements(FAIL)
 async def fail(ctx: JobContext, permanent: bool = False, message: str = "requested failure") -> None:
     """Always raises: permanent errors are not retried, others are retried by the catalog policy."""
     if permanent:
@@ -43,4 +47,4 @@ async def fail(ctx: JobContext, permanent: bool = False, message: str = "request
     raise RetryableJobError(message)
 
 
-JOBS: dict[str, JobFunction] = {"noop": noop, "sleep": sleep, "fail": fail}
+JOBS: dict[str, JobFunction] = implemented_in(__name__)  # the table, derived from @implements

@@ -1,13 +1,12 @@
 """Readiness: database and Redis answer, and a controller leader exists whose loops are healthy.
 
-Loop health is re-judged from the recorded times (a loop with no success for STALL_INTERVALS
-intervals is unhealthy), because a dead controller cannot mark its own loops unhealthy.
+Loop health is re-judged from the recorded times by the shared rule (:func:`core.records.loop_healthy`),
+because a dead controller cannot mark its own loops unhealthy.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any
 
@@ -17,10 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from admin_api.context import ApiContext
 from core.queues.keys import CONTROLLER_LEADER, CONTROLLER_LOOPS
+from core.records.loop_state import STALL_INTERVALS, LoopState, loop_healthy
 
 __all__ = ["STALL_INTERVALS", "readiness"]
-
-STALL_INTERVALS = 3
 
 
 def _db_ok(ctx: ApiContext) -> bool:
@@ -32,13 +30,6 @@ def _db_ok(ctx: ApiContext) -> bool:
         return False
 
 
-def _loop_ok(loop: dict[str, Any], now: float) -> bool:
-    interval = float(loop.get("interval_s") or 0)
-    reference = loop.get("last_ok_at") or loop.get("started_at") or loop.get("last_run_at") or 0
-    stalled = interval > 0 and now - float(reference) > STALL_INTERVALS * interval
-    return bool(loop.get("healthy", True)) and not stalled
-
-
 async def _controller(ctx: ApiContext) -> dict[str, Any]:
     redis = ctx.resources.redis
     leader_raw = await redis.get(CONTROLLER_LEADER)
@@ -46,15 +37,15 @@ async def _controller(ctx: ApiContext) -> dict[str, Any]:
         return {"ok": False, "leader": None, "unhealthy_loops": [], "detail": "no controller holds the lease"}
     leader = leader_raw.decode() if isinstance(leader_raw, bytes) else str(leader_raw)
     now = time.time()
-    loops = []
+    loops: list[LoopState] = []
     for raw in (await redis.hgetall(CONTROLLER_LOOPS)).values():
         try:
-            loop = json.loads(raw)
-        except ValueError:
+            loop = LoopState.from_json(raw)
+        except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors
             continue
-        if isinstance(loop, dict) and loop.get("controller_id") in (None, leader):
+        if loop.controller_id in (None, leader):
             loops.append(loop)
-    bad = sorted(str(loop.get("name")) for loop in loops if not _loop_ok(loop, now))
+    bad = sorted(loop.name for loop in loops if not loop_healthy(loop, now))
     return {"ok": not bad, "leader": leader, "loops": len(loops), "unhealthy_loops": bad}
 
 

@@ -7,7 +7,6 @@ from arq's own job or result entry in Redis; once both expired a replay is refus
 from __future__ import annotations
 
 import pickle
-import time
 from typing import Any
 
 from redis.asyncio import Redis
@@ -26,8 +25,9 @@ from core.db.models.ledger import WorkerJobRun
 from core.events.outbox import record_event
 from core.ledger.arguments import ledger_kwargs
 from core.ledger.states import RunStatus
+from core.queues.cancel import CancelOutcome, cancel_job
 from core.queues.catalog import function, queue
-from core.queues.keys import ARQ_ABORT_SET, ARQ_IN_PROGRESS_PREFIX, ARQ_JOB_PREFIX, ARQ_RESULT_PREFIX
+from core.queues.keys import job_key, result_key
 from core.secrets import SecretBox
 
 __all__ = ["REPLAYABLE", "cancel_run", "original_kwargs", "replay_run"]
@@ -36,24 +36,9 @@ REPLAYABLE = frozenset({RunStatus.FAILED, RunStatus.DEAD, RunStatus.CANCELLED, R
                         RunStatus.SUCCEEDED})
 ACTIVE_VALUES = tuple(s.value for s in (RunStatus.QUEUED, RunStatus.RETRYING, RunStatus.RUNNING))
 
-# Atomically: a job holding a lease is running -> ask the worker to abort it; otherwise take it
-# out of its queue so no worker can claim it.
-_CANCEL_LUA = """
-if redis.call('EXISTS', KEYS[3]) == 1 then
-  redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
-  return 'abort'
-end
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-  redis.call('DEL', KEYS[2])
-  return 'removed'
-end
-return 'missing'
-"""
-
-
 async def original_kwargs(redis: Redis, job_id: str) -> dict[str, Any] | None:
     """The job's real kwargs from ``arq:job:<id>`` or ``arq:result:<id>``, or None when both are gone."""
-    for key in (ARQ_JOB_PREFIX + job_id, ARQ_RESULT_PREFIX + job_id):
+    for key in (job_key(job_id), result_key(job_id)):
         raw = await redis.get(key)
         if not raw:
             continue
@@ -119,13 +104,11 @@ async def cancel_run(ctx: ApiContext, who: Principal, run_id: int) -> CancelResu
     if RunStatus(run.status) not in (RunStatus.QUEUED, RunStatus.RETRYING, RunStatus.RUNNING):
         raise Conflict(f"job run {run_id} is {run.status}; only queued, retrying or running jobs can be cancelled")
     jid = run.arq_job_id
-    keys = [queue(run.queue).redis_key, ARQ_JOB_PREFIX + jid, ARQ_IN_PROGRESS_PREFIX + jid, ARQ_ABORT_SET]
-    outcome = await ctx.resources.redis.eval(_CANCEL_LUA, len(keys), *keys, jid, str(int(time.time() * 1000)))
-    outcome = outcome.decode() if isinstance(outcome, bytes) else str(outcome)
-    if outcome == "abort":
+    outcome = await cancel_job(ctx.resources.redis, queue(run.queue).name, jid)
+    if outcome == CancelOutcome.ABORT_REQUESTED:
         await ctx.write(lambda s: audit(s, who, "job.cancel_requested", f"run:{run.id}", {"job_id": jid}))
         return CancelResult(run_id=run.id, status="cancelling", detail="the worker running it was asked to abort")
-    return await ctx.write(lambda s: _mark_cancelled(s, who, run, outcome))
+    return await ctx.write(lambda s: _mark_cancelled(s, who, run, outcome.value))
 
 
 def _mark_cancelled(session: Session, who: Principal, run: WorkerJobRun, outcome: str) -> CancelResult:

@@ -12,6 +12,7 @@ from admin_api.workers.schemas import GoneWorker, WorkerJob, WorkersOverview, Wo
 from admin_api.workers.services import job_progress, live_workers
 from core.db.models.controller import WorkerProcess
 from core.db.models.ledger import WorkerJobRun
+from core.records.heartbeat import WorkerStatus
 
 __all__ = ["workers_overview"]
 
@@ -26,7 +27,7 @@ def _runs_by_job(session: Session, job_ids: list[str]) -> dict[str, WorkerJob]:
 
 
 def _recently_gone(session: Session, limit: int = 20) -> list[GoneWorker]:
-    rows = session.scalars(select(WorkerProcess).where(WorkerProcess.status != "live")
+    rows = session.scalars(select(WorkerProcess).where(WorkerProcess.status != WorkerStatus.LIVE.value)
                            .order_by(WorkerProcess.last_seen.desc()).limit(limit))
     return [GoneWorker(worker_id=w.worker_id, group=w.group_name, host=w.host, pid=w.pid, last_seen=w.last_seen,
                        gone_at=w.gone_at) for w in rows]

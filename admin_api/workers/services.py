@@ -4,30 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
-from core.queues.keys import WORKERS_INDEX, worker_key
+from core.queues.keys import WORKERS_INDEX, progress_key, worker_key
+from core.records.heartbeat import decode_heartbeat
 
 __all__ = ["job_progress", "live_workers", "progress_key"]
-
-
-def progress_key(job_id: str) -> str:
-    """Where a long job reports ``{done, total, message, at}`` (written by ``ctx.progress``)."""
-    return f"integramon:progress:{job_id}"
-
-
-def _epoch(value: Any) -> float | None:
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value).timestamp()
-        except ValueError:
-            return None
-    return None
 
 
 def _decode(raw: bytes | None) -> dict[str, Any] | None:
@@ -45,28 +29,27 @@ async def live_workers(redis: Redis) -> list[dict[str, Any]]:
     ids = sorted(m.decode() if isinstance(m, bytes) else str(m) for m in await redis.smembers(WORKERS_INDEX))
     if not ids:
         return []
-    beats = await redis.mget([worker_key(i) for i in ids])
+    raws = await redis.mget([worker_key(i) for i in ids])
     now = time.time()
     workers = []
-    for wid, raw in zip(ids, beats, strict=True):
-        beat = _decode(raw)
+    for wid, raw in zip(ids, raws, strict=True):
+        beat = decode_heartbeat(raw, worker_id=wid)
         if beat is None:
-            continue  # heartbeat expired: the controller removes the index entry
-        running = [str(j) for j in beat.get("running") or []]
-        last_seen = _epoch(beat.get("last_seen"))
+            continue  # heartbeat expired (the controller removes the index entry) or unreadable
+        age = beat.age_s(now)
         workers.append({
-            "worker_id": str(beat.get("worker_id") or wid),
-            "group": beat.get("group"),
-            "queues": list(beat.get("queues") or []),
-            "concurrency": int(beat.get("concurrency") or 0),
-            "slots_used": len(running),
-            "running": running,
-            "host": beat.get("host"),
-            "pid": beat.get("pid"),
-            "version": beat.get("version"),
-            "started_at": beat.get("started_at"),
-            "last_seen": beat.get("last_seen"),
-            "heartbeat_age_s": round(now - last_seen, 3) if last_seen is not None else None,
+            "worker_id": beat.worker_id,
+            "group": beat.group,
+            "queues": list(beat.queues),
+            "concurrency": beat.concurrency,
+            "slots_used": beat.slots_used,
+            "running": list(beat.running),
+            "host": beat.host,
+            "pid": beat.pid,
+            "version": beat.version,
+            "started_at": beat.started_at,
+            "last_seen": beat.last_seen,
+            "heartbeat_age_s": round(age, 3) if age is not None else None,
         })
     return workers
 

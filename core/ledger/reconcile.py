@@ -1,6 +1,6 @@
 """Reconciliation: bring ledger rows that can no longer finish on their own to an honest state.
 
-Two cases (ARCHITECTURE.md section 5):
+Two cases (docs/controller.md, "Reconciliation"):
 - a ``queued`` (or ``retrying``) row older than the stale-queue timeout whose job is no longer
   runnable in Redis (job key or queue entry gone, not in progress) -> ``skipped``;
 - a ``running`` row whose worker heartbeat is gone and whose in-progress lease is gone ->
@@ -32,36 +32,15 @@ from core.db.models.base import utcnow
 from core.db.models.controller import WorkerProcess
 from core.db.models.ledger import WorkerJobAttempt, WorkerJobRun
 from core.events.outbox import record_events
-from core.ledger.states import RunStatus
+from core.ledger.states import AttemptStatus, RunStatus
 from core.queues.keys import worker_key
+from core.queues.state import JobState, job_states
 
 __all__ = ["JobState", "ReconcileReport", "Recovery", "reconcile", "reconcile_once"]
 
 _RUN: Table = WorkerJobRun.__table__  # type: ignore[assignment]
 _ATTEMPT: Table = WorkerJobAttempt.__table__  # type: ignore[assignment]
 CHUNK = 5000
-
-# For each job id (with its queue key): 2 = in progress, 1 = runnable (job data + queue entry), 0 = gone.
-_JOB_STATE_LUA = """
-local out = {}
-for i = 1, #ARGV, 2 do
-  local id, qkey = ARGV[i], ARGV[i + 1]
-  local code = 0
-  if redis.call('EXISTS', 'arq:in-progress:' .. id) == 1 then
-    code = 2
-  elseif redis.call('EXISTS', 'arq:job:' .. id) == 1 and redis.call('ZSCORE', qkey, id) then
-    code = 1
-  end
-  out[#out + 1] = code
-end
-return out
-"""
-
-
-class JobState:
-    GONE = 0
-    RUNNABLE = 1
-    IN_PROGRESS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,14 +141,7 @@ def _load_candidates(sessions: sessionmaker[Session], cutoff: datetime) -> list[
 
 
 async def _job_states(redis: Redis, candidates: Sequence[_Candidate]) -> list[int]:
-    script = redis.register_script(_JOB_STATE_LUA)
-    states: list[int] = []
-    for start in range(0, len(candidates), CHUNK):
-        argv: list[str] = []
-        for c in candidates[start:start + CHUNK]:
-            argv += [c.job_id, f"arq:queue:{c.queue}"]
-        states += [int(x) for x in await script(args=argv)]
-    return states
+    return list(await job_states(redis, [(c.job_id, c.queue) for c in candidates]))
 
 
 async def _alive_workers(redis: Redis, worker_ids: list[str]) -> set[str]:
@@ -229,7 +201,7 @@ WITH changed AS (
     FROM changed AS c
 ), lost AS (
     UPDATE worker_job_attempt AS a
-    SET status = 'lost', finished_at = :now, error_type = 'WorkerLost',
+    SET status = :lost, finished_at = :now, error_type = 'WorkerLost',
         error_message = 'worker heartbeat gone while the attempt ran'
     FROM changed AS c
     WHERE :running AND a.arq_job_id = c.arq_job_id AND a.attempt = :attempt AND a.status = 'running'
@@ -243,7 +215,8 @@ def _pg_update_group(session: Session, ids: list[int], attempt: int, meta: dict[
     prev = str(meta["previous_status"])
     params = {"ids": ids, "prev": prev, "new": new, "attempt": attempt, "now": now, "meta": json.dumps(meta),
               "terminal": new == RunStatus.SKIPPED, "message": REASONS[str(meta["reason"])],
-              "running": prev == RunStatus.RUNNING, "wid": meta["worker_id"], "reason": meta["reason"]}
+              "running": prev == RunStatus.RUNNING, "wid": meta["worker_id"], "reason": meta["reason"],
+              "lost": AttemptStatus.LOST.value}
     return [int(rid) for rid in session.execute(_PG_RECOVER, params).scalars()]
 
 
@@ -265,8 +238,8 @@ def _close_attempts(session: Session, job_ids: list[str], attempt: int, now: dat
     if job_ids:
         session.execute(update(_ATTEMPT).where(
             _ATTEMPT.c.arq_job_id.in_(job_ids), _ATTEMPT.c.attempt == attempt,
-            _ATTEMPT.c.status == RunStatus.RUNNING.value,
-        ).values(status="lost", finished_at=now, error_type="WorkerLost",
+            _ATTEMPT.c.status == AttemptStatus.RUNNING.value,
+        ).values(status=AttemptStatus.LOST.value, finished_at=now, error_type="WorkerLost",
                  error_message="worker heartbeat gone while the attempt ran"))
 
 

@@ -23,7 +23,7 @@ from core.db.models.base import utcnow
 from core.db.models.ledger import ACTIVE_STATUSES_SQL, WorkerJobAttempt, WorkerJobRun
 from core.errors import LedgerError
 from core.events.outbox import record_events
-from core.ledger.states import RunStatus
+from core.ledger.states import AttemptStatus, RunStatus
 
 __all__ = ["AttemptRecord", "LedgerRecorder"]
 
@@ -58,8 +58,10 @@ class AttemptRecord:
     def attempt_status(self) -> str:
         """Status of this attempt row (the run may go on with another attempt)."""
         if self.run_status in (RunStatus.RETRYING, RunStatus.DEAD) and self.error_type == "WorkerShutdown":
-            return "interrupted"
-        return {RunStatus.RETRYING: "failed", RunStatus.DEAD: "failed"}.get(self.run_status, self.run_status.value)
+            return AttemptStatus.INTERRUPTED.value
+        if self.run_status in (RunStatus.RETRYING, RunStatus.DEAD):
+            return AttemptStatus.FAILED.value
+        return AttemptStatus(self.run_status.value).value
 
 
 _START_RUN = (

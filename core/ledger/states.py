@@ -1,13 +1,15 @@
-"""Job states of the run ledger and the transitions between them.
+"""Job states of the run ledger and the transitions between them, and the states of one attempt.
 
-queued -> running -> succeeded | failed | retrying (-> running ...) | skipped | cancelled | dead
+Run: queued -> running -> succeeded | failed | retrying (-> running ...) | skipped | cancelled | dead
+Attempt: running -> succeeded | failed | cancelled | interrupted (worker shutdown, re-queued) | lost
+(its worker vanished while it ran). StrEnums, so the stored values are the plain strings.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ACTIVE", "TERMINAL", "RunStatus", "can_move"]
+__all__ = ["ACTIVE", "TERMINAL", "AttemptStatus", "RunStatus", "can_move"]
 
 
 class RunStatus(StrEnum):
@@ -19,6 +21,15 @@ class RunStatus(StrEnum):
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
     DEAD = "dead"
+
+
+class AttemptStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+    LOST = "lost"
 
 
 TERMINAL: frozenset[RunStatus] = frozenset(

@@ -12,14 +12,48 @@ from types import MappingProxyType
 from typing import Any
 
 from core.errors import CatalogError
+from core.queues.keys import queue_key
 from core.queues.retry import RetryPolicy
 
 __all__ = [
+    "API_METRICS_COLLECT_TASK",
+    "API_METRICS_DISPATCH_TASK",
+    "ARCHIVE_CPI_DAY",
+    "CHECK_AND_CREATE_ALERTS",
+    "CLEANUP_CONFIG_TASK",
+    "CLEANUP_PENDING_CONFIGS_TASK",
+    "DEEP_SYNC_IFLOW_ARTIFACTS",
     "DEFAULT_PROFILE",
+    "DISPATCH_DUE_AGENT_REPORTS_TASK",
+    "DOWNLOAD_IFLOW",
+    "FAIL",
     "FUNCTIONS",
+    "GET_MESSAGE_DETAILS_ALERT",
+    "GET_MESSAGE_DETAILS_COLD",
+    "GET_MESSAGE_DETAILS_HOT",
+    "GET_PAYLOAD_DETAILS",
     "GROUPS",
+    "HOST_METRICS_COLLECT_TASK",
+    "HOST_METRICS_DISPATCH_TASK",
+    "NOOP",
+    "PERIODIC_JOBS",
+    "PROCESS_CHAT_TASK",
+    "PROCESS_MESSAGE_BATCH",
+    "PROCESS_MESSAGE_BATCH_COLD",
     "PROFILES",
     "QUEUES",
+    "READ_CORRELATIONS",
+    "READ_CUSTOM_HEADERS",
+    "READ_MESSAGE_LOGS",
+    "READ_MESSAGE_LOGS_COLD",
+    "READ_PACKAGES",
+    "READ_PAYLOADS",
+    "RUN_AGENT_REPORT_TASK",
+    "SLEEP",
+    "STATS_UPDATE_T",
+    "STORAGE_DISPATCH_TASK",
+    "STORAGE_SNAPSHOT_DEEP_TASK",
+    "STORAGE_SNAPSHOT_QUICK_TASK",
     "FunctionSpec",
     "GroupSpec",
     "QueueSpec",
@@ -43,7 +77,7 @@ class QueueSpec:
 
     @property
     def redis_key(self) -> str:
-        return f"arq:queue:{self.name}"
+        return queue_key(self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,51 +131,79 @@ _PERIODIC = RetryPolicy(max_retries=2, backoff_base_s=10.0, backoff_max_s=120.0)
 _ONCE = RetryPolicy(max_retries=0)
 
 _F = FunctionSpec
+# Each catalogued function is a typed handle: producers enqueue with it and its implementation is
+# bound to it with ``functions.registry.implements``; no code names a function by a bare string.
+
+# tenant polling and CPI ingestion
+READ_MESSAGE_LOGS = _F("read_message_logs", "messagelog_read", 300, _READ,
+                       "Poll new message logs of a tenant (hot path)")
+READ_MESSAGE_LOGS_COLD = _F("read_message_logs_cold", "messagelog_read_cold", 900, _READ,
+                            "Backfill message logs in day windows")
+READ_PAYLOADS = _F("read_payloads", "payload_read", 300, _READ, "Poll message store entries of a tenant")
+READ_PACKAGES = _F("read_packages", "package_read", 300, _READ, "Sync integration packages and artifacts")
+DEEP_SYNC_IFLOW_ARTIFACTS = _F("deep_sync_iflow_artifacts", "package_read", 900, _READ,
+                               "Sync every iflow and queue changed zips")
+GET_MESSAGE_DETAILS_HOT = _F("get_message_details_hot", "messagelog_get_details_hot", 120, _DETAIL,
+                             "Error text, attachments and adapter attributes of fresh messages")
+GET_MESSAGE_DETAILS_COLD = _F("get_message_details_cold", "messagelog_get_details_cold", 300, _DETAIL,
+                              "Message details for backfilled messages")
+GET_MESSAGE_DETAILS_ALERT = _F("get_message_details_alert", "messagelog_get_details_alert", 120, _DETAIL,
+                               "Message details an open alert needs")
+GET_PAYLOAD_DETAILS = _F("get_payload_details", "payload_get_details", 120, _DETAIL,
+                         "Persisted payloads of a message")
+PROCESS_MESSAGE_BATCH = _F("process_message_batch", "messagelog_process_batch", 300, _BATCH,
+                           "Durable upsert of a log batch")
+PROCESS_MESSAGE_BATCH_COLD = _F("process_message_batch_cold", "messagelog_process_batch_cold", 600, _BATCH,
+                                "Durable upsert of a backfilled log batch")
+READ_CORRELATIONS = _F("read_correlations", "messagelog_correlations", 300, _DETAIL,
+                       "Link messages by correlation id")
+READ_CUSTOM_HEADERS = _F("read_custom_headers", "messagelog_customheaders", 300, _DETAIL,
+                         "Custom header properties")
+DOWNLOAD_IFLOW = _F("download_iflow", "iflow_download", 600, _DETAIL,
+                    "Download an iflow zip when its version changed")
+# alerting and archive
+CHECK_AND_CREATE_ALERTS = _F("check_and_create_alerts", "trigger_alerts", 300, _PERIODIC, "Evaluate alert rules")
+ARCHIVE_CPI_DAY = _F("archive_cpi_day", "archive_data", 3600, _ONCE, "Archive one tenant-day to object storage")
+STATS_UPDATE_T = _F("stats_update_t", "stats_cache", 600, _PERIODIC, "Update hourly and daily aggregates")
+PERIODIC_JOBS = _F("periodic_jobs", "periodic_run", 600, _PERIODIC, "Run periodic configurations")
+# platform operations
+DISPATCH_DUE_AGENT_REPORTS_TASK = _F("dispatch_due_agent_reports_task", "periodic_run", 120, _PERIODIC,
+                                     "Enqueue due agent reports")
+RUN_AGENT_REPORT_TASK = _F("run_agent_report_task", "periodic_run", 600, _PERIODIC,
+                           "Build and deliver one agent report")
+CLEANUP_CONFIG_TASK = _F("cleanup_config_task", "periodic_run", 300, _PERIODIC, "Remove expired configurations")
+CLEANUP_PENDING_CONFIGS_TASK = _F("cleanup_pending_configs_task", "periodic_run", 300, _PERIODIC,
+                                  "Remove never-applied pending configs")
+STORAGE_SNAPSHOT_QUICK_TASK = _F("storage_snapshot_quick_task", "periodic_run", 120, _PERIODIC,
+                                 "Estimated storage use")
+STORAGE_SNAPSHOT_DEEP_TASK = _F("storage_snapshot_deep_task", "periodic_run", 900, _PERIODIC,
+                                "Exact table and object store sizes")
+STORAGE_DISPATCH_TASK = _F("storage_dispatch_task", "periodic_run", 60, _PERIODIC, "Enqueue storage snapshots")
+HOST_METRICS_COLLECT_TASK = _F("host_metrics_collect_task", "periodic_run", 60, _PERIODIC,
+                               "CPU, memory, disk and load of a host")
+HOST_METRICS_DISPATCH_TASK = _F("host_metrics_dispatch_task", "periodic_run", 60, _PERIODIC,
+                                "Enqueue host metric collection")
+API_METRICS_COLLECT_TASK = _F("api_metrics_collect_task", "periodic_run", 60, _PERIODIC,
+                              "Admin API request counts and latency")
+API_METRICS_DISPATCH_TASK = _F("api_metrics_dispatch_task", "periodic_run", 60, _PERIODIC,
+                               "Enqueue API metric collection")
+# AI
+PROCESS_CHAT_TASK = _F("process_chat_task", "ai", 300, _PERIODIC, "Answer a question about the monitoring data")
+# runtime self-test functions (used by tests, benchmarks and smoke checks)
+NOOP = _F("noop", "periodic_run", 30, RetryPolicy(max_retries=0), "Does nothing; measures the runtime", 60)
+SLEEP = _F("sleep", "periodic_run", 600, RetryPolicy(max_retries=3, backoff_base_s=0.2, backoff_max_s=2.0),
+           "Sleeps for the given seconds; exercises slots, leases and shutdown")
+FAIL = _F("fail", "periodic_run", 30, RetryPolicy(max_retries=2, backoff_base_s=0.05, backoff_max_s=0.2),
+          "Raises the given error; exercises retries and dead letters")
+
 FUNCTIONS: MappingProxyType[str, FunctionSpec] = MappingProxyType({f.name: f for f in (
-    # tenant polling and CPI ingestion
-    _F("read_message_logs", "messagelog_read", 300, _READ, "Poll new message logs of a tenant (hot path)"),
-    _F("read_message_logs_cold", "messagelog_read_cold", 900, _READ, "Backfill message logs in day windows"),
-    _F("read_payloads", "payload_read", 300, _READ, "Poll message store entries of a tenant"),
-    _F("read_packages", "package_read", 300, _READ, "Sync integration packages and artifacts"),
-    _F("deep_sync_iflow_artifacts", "package_read", 900, _READ, "Sync every iflow and queue changed zips"),
-    _F("get_message_details_hot", "messagelog_get_details_hot", 120, _DETAIL,
-       "Error text, attachments and adapter attributes of fresh messages"),
-    _F("get_message_details_cold", "messagelog_get_details_cold", 300, _DETAIL,
-       "Message details for backfilled messages"),
-    _F("get_message_details_alert", "messagelog_get_details_alert", 120, _DETAIL,
-       "Message details an open alert needs"),
-    _F("get_payload_details", "payload_get_details", 120, _DETAIL, "Persisted payloads of a message"),
-    _F("process_message_batch", "messagelog_process_batch", 300, _BATCH, "Durable upsert of a log batch"),
-    _F("process_message_batch_cold", "messagelog_process_batch_cold", 600, _BATCH,
-       "Durable upsert of a backfilled log batch"),
-    _F("read_correlations", "messagelog_correlations", 300, _DETAIL, "Link messages by correlation id"),
-    _F("read_custom_headers", "messagelog_customheaders", 300, _DETAIL, "Custom header properties"),
-    _F("download_iflow", "iflow_download", 600, _DETAIL, "Download an iflow zip when its version changed"),
-    # alerting and archive
-    _F("check_and_create_alerts", "trigger_alerts", 300, _PERIODIC, "Evaluate alert rules"),
-    _F("archive_cpi_day", "archive_data", 3600, _ONCE, "Archive one tenant-day to object storage"),
-    _F("stats_update_t", "stats_cache", 600, _PERIODIC, "Update hourly and daily aggregates"),
-    _F("periodic_jobs", "periodic_run", 600, _PERIODIC, "Run periodic configurations"),
-    # platform operations
-    _F("dispatch_due_agent_reports_task", "periodic_run", 120, _PERIODIC, "Enqueue due agent reports"),
-    _F("run_agent_report_task", "periodic_run", 600, _PERIODIC, "Build and deliver one agent report"),
-    _F("cleanup_config_task", "periodic_run", 300, _PERIODIC, "Remove expired configurations"),
-    _F("cleanup_pending_configs_task", "periodic_run", 300, _PERIODIC, "Remove never-applied pending configs"),
-    _F("storage_snapshot_quick_task", "periodic_run", 120, _PERIODIC, "Estimated storage use"),
-    _F("storage_snapshot_deep_task", "periodic_run", 900, _PERIODIC, "Exact table and object store sizes"),
-    _F("storage_dispatch_task", "periodic_run", 60, _PERIODIC, "Enqueue storage snapshots"),
-    _F("host_metrics_collect_task", "periodic_run", 60, _PERIODIC, "CPU, memory, disk and load of a host"),
-    _F("host_metrics_dispatch_task", "periodic_run", 60, _PERIODIC, "Enqueue host metric collection"),
-    _F("api_metrics_collect_task", "periodic_run", 60, _PERIODIC, "Admin API request counts and latency"),
-    _F("api_metrics_dispatch_task", "periodic_run", 60, _PERIODIC, "Enqueue API metric collection"),
-    # AI
-    _F("process_chat_task", "ai", 300, _PERIODIC, "Answer a question about the monitoring data"),
-    # runtime self-test functions (used by tests, benchmarks and smoke checks)
-    _F("noop", "periodic_run", 30, RetryPolicy(max_retries=0), "Does nothing; measures the runtime", 60),
-    _F("sleep", "periodic_run", 600, RetryPolicy(max_retries=3, backoff_base_s=0.2, backoff_max_s=2.0),
-       "Sleeps for the given seconds; exercises slots, leases and shutdown"),
-    _F("fail", "periodic_run", 30, RetryPolicy(max_retries=2, backoff_base_s=0.05, backoff_max_s=0.2),
-       "Raises the given error; exercises retries and dead letters"),
+    READ_MESSAGE_LOGS, READ_MESSAGE_LOGS_COLD, READ_PAYLOADS, READ_PACKAGES, DEEP_SYNC_IFLOW_ARTIFACTS,
+    GET_MESSAGE_DETAILS_HOT, GET_MESSAGE_DETAILS_COLD, GET_MESSAGE_DETAILS_ALERT, GET_PAYLOAD_DETAILS,
+    PROCESS_MESSAGE_BATCH, PROCESS_MESSAGE_BATCH_COLD, READ_CORRELATIONS, READ_CUSTOM_HEADERS, DOWNLOAD_IFLOW,
+    CHECK_AND_CREATE_ALERTS, ARCHIVE_CPI_DAY, STATS_UPDATE_T, PERIODIC_JOBS, DISPATCH_DUE_AGENT_REPORTS_TASK,
+    RUN_AGENT_REPORT_TASK, CLEANUP_CONFIG_TASK, CLEANUP_PENDING_CONFIGS_TASK, STORAGE_SNAPSHOT_QUICK_TASK,
+    STORAGE_SNAPSHOT_DEEP_TASK, STORAGE_DISPATCH_TASK, HOST_METRICS_COLLECT_TASK, HOST_METRICS_DISPATCH_TASK,
+    API_METRICS_COLLECT_TASK, API_METRICS_DISPATCH_TASK, PROCESS_CHAT_TASK, NOOP, SLEEP, FAIL,
 )})
 
 DEFAULT_PROFILE = "balanced"

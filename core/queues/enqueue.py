@@ -4,9 +4,9 @@ Order matters for "nothing lost": the ledger row is committed first, so a job ca
 without a row; if Redis then fails the rows are marked failed at once, and a crash between the two
 steps leaves a ``queued`` row that reconciliation turns into ``skipped`` after the stale timeout.
 
-Jobs are written in arq's own format (``arq:job:<id>`` + the queue's sorted set) by one Lua call per
-batch (per chunk of PIPELINE_CHUNK jobs), so arq's ``Job`` API reads them and bulk enqueue costs one
-round trip per chunk.
+Jobs are written in arq's own format (``arq:job:<id>`` + the queue's sorted set) by one call of the
+kernel's ``lua/enqueue.lua`` per batch (per chunk of PIPELINE_CHUNK jobs), so arq's ``Job`` API reads
+them and bulk enqueue costs one round trip per chunk.
 """
 
 from __future__ import annotations
@@ -35,59 +35,14 @@ from core.errors import CatalogError, ServiceUnavailable
 from core.ledger.redaction import redact
 from core.ledger.states import RunStatus
 from core.queues.catalog import FunctionSpec, queue
-from core.queues.keys import wake_channel
+from core.queues.keys import job_key, queue_key, result_key, wake_channel
+from core.queues.scripts import Lua, script
 
 __all__ = ["EnqueueRequest", "Enqueuer", "serialize_job"]
 
 EXPIRES_EXTRA_MS = 86_400_000  # arq's default: a job not started within a day of its score expires
 PIPELINE_CHUNK = 2500  # jobs per ledger transaction + Redis call in a big batch
 PARALLEL_INSERTS = 2  # ledger transactions in flight at once for a big batch
-
-# ARGV: now, expiry extra, channel count, channels..., then per queue six values: the queue key,
-# the job ids concatenated, their byte lengths ("12,12,..."), their scores ("1700...,1700...") and
-# the payloads concatenated with their lengths. Packing a batch into a few long arguments keeps the
-# client's per-argument encoding out of the way (it cost more than Redis' own work). A job is added
-# only when neither its data nor its result exists; each queue's members go into one ZADD per
-# 1,000 jobs. Returns the ids NOT added (normally none).
-_ENQUEUE_LUA = """
-local function numbers(text)
-  local out = {}
-  for n in string.gmatch(text, '[^,]+') do out[#out + 1] = tonumber(n) end
-  return out
-end
-local now = tonumber(ARGV[1])
-local extra = tonumber(ARGV[2])
-local nch = tonumber(ARGV[3])
-local added, rejected = 0, {}
-for i = 4 + nch, #ARGV, 6 do
-  local qkey, ids, id_lens, scores = ARGV[i], ARGV[i + 1], numbers(ARGV[i + 2]), numbers(ARGV[i + 3])
-  local payloads, payload_lens = ARGV[i + 4], numbers(ARGV[i + 5])
-  local members = {}
-  local ip, pp = 1, 1
-  for k = 1, #id_lens do
-    local id = string.sub(ids, ip, ip + id_lens[k] - 1)
-    local payload = string.sub(payloads, pp, pp + payload_lens[k] - 1)
-    ip, pp = ip + id_lens[k], pp + payload_lens[k]
-    local score = scores[k]
-    if redis.call('EXISTS', 'arq:result:' .. id) == 0
-        and redis.call('SET', 'arq:job:' .. id, payload, 'NX', 'PX', extra + math.max(score - now, 0)) then
-      members[#members + 1] = score
-      members[#members + 1] = id
-      added = added + 1
-    else
-      rejected[#rejected + 1] = id
-    end
-  end
-  for k = 1, #members, 2000 do
-    redis.call('ZADD', qkey, unpack(members, k, math.min(k + 1999, #members)))
-  end
-end
-if added > 0 then
-  for c = 4, 3 + nch do redis.call('PUBLISH', ARGV[c], added) end
-end
-return rejected
-"""
-
 
 def serialize_job(function: str, kwargs: dict[str, Any], enqueue_time_ms: int, job_try: int | None = None) -> bytes:
     """arq's job encoding (pickle of f/a/k/t/et), so arq's tools can read our jobs."""
@@ -118,7 +73,7 @@ class Enqueuer:
         self._redis = redis
         self._sessions = session_factory
         self._seal = sealer
-        self._script = redis.register_script(_ENQUEUE_LUA)
+        self._script = script(redis, Lua.ENQUEUE)
 
     async def enqueue(self, spec: FunctionSpec, kwargs: dict[str, Any] | None = None, **options: Any) -> str | None:
         """Enqueue one job; returns its job id, or None when a dedup key / job id is already active."""
@@ -223,12 +178,15 @@ class Enqueuer:
                                              serialize_job(req.spec.name, req.kwargs, now_ms)))
         channels = sorted(wake_channel(name) for name in by_queue)
         argv: list[Any] = [now_ms, EXPIRES_EXTRA_MS, len(channels), *channels]
-        for name, jobs in by_queue.items():
-            argv += [queue(name).redis_key,
-                     b"".join(j[0] for j in jobs), ",".join(str(len(j[0])) for j in jobs),
+        keys: list[str] = [queue_key(name) for name in by_queue]
+        for jobs in by_queue.values():
+            argv += [b"".join(j[0] for j in jobs), ",".join(str(len(j[0])) for j in jobs),
                      ",".join(str(j[1]) for j in jobs),
                      b"".join(j[2] for j in jobs), ",".join(str(len(j[2])) for j in jobs)]
-        rejected = {r.decode() if isinstance(r, bytes) else str(r) for r in await self._script(args=argv)}
+            for jid, _score, _payload in jobs:
+                text_id = jid.decode()
+                keys += [job_key(text_id), result_key(text_id)]
+        rejected = {r.decode() if isinstance(r, bytes) else str(r) for r in await self._script(keys=keys, args=argv)}
         return {job_id for _, job_id in chosen if job_id not in rejected}
 
     def _mark_unqueued(self, job_ids: list[str], reason: str) -> None:

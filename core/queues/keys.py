@@ -1,6 +1,8 @@
-"""Every Redis key and channel IntegraMon uses besides arq's own (``arq:job:``, ``arq:queue:`` ...).
+"""Every Redis key and channel IntegraMon uses, arq's own layout included.
 
-One module names them all so the worker, controller and admin API can never drift apart.
+One module names them all so the worker, controller and admin API can never drift apart, and so the
+kernel's Lua scripts never build a key name themselves: each script receives every key it touches
+through ``KEYS[]`` (what Redis Cluster slot checks and ACL key patterns rely on).
 """
 
 from __future__ import annotations
@@ -10,15 +12,26 @@ __all__ = [
     "ARQ_ABORT_SET",
     "ARQ_IN_PROGRESS_PREFIX",
     "ARQ_JOB_PREFIX",
+    "ARQ_QUEUE_PREFIX",
     "ARQ_RESULT_PREFIX",
     "ARQ_RETRY_PREFIX",
     "CONTROLLER_LEADER",
     "CONTROLLER_LOOPS",
     "CONTROLLER_POLL_STATE",
+    "RUNNING_PREFIX",
     "TUNING_CHANNEL",
     "WORKERS_INDEX",
+    "abort_key",
     "cpi_pause_key",
     "cpi_rate_window_key",
+    "in_progress_key",
+    "job_key",
+    "progress_key",
+    "queue_key",
+    "queue_name_of",
+    "result_key",
+    "retry_key",
+    "running_key",
     "wake_channel",
     "worker_key",
 ]
@@ -27,7 +40,9 @@ ARQ_JOB_PREFIX = "arq:job:"
 ARQ_IN_PROGRESS_PREFIX = "arq:in-progress:"
 ARQ_RESULT_PREFIX = "arq:result:"
 ARQ_RETRY_PREFIX = "arq:retry:"
+ARQ_QUEUE_PREFIX = "arq:queue:"
 ARQ_ABORT_SET = "arq:abort"  # arq's own abort sorted set: job id -> request time (ms)
+RUNNING_PREFIX = "integramon:running:"
 
 WORKERS_INDEX = "integramon:workers"
 TUNING_CHANNEL = "integramon:tuning"
@@ -35,6 +50,54 @@ CONTROLLER_LEADER = "integramon:controller:leader"
 CONTROLLER_LOOPS = "integramon:controller:loops"
 # Hash "<tenant_id>" -> JSON {kind: Unix time the controller last enqueued that polling job}.
 CONTROLLER_POLL_STATE = "integramon:controller:poll"
+
+
+def queue_key(queue_name: str) -> str:
+    """arq's sorted set of a queue: job id -> score (ms when due; a running job's lease deadline)."""
+    return ARQ_QUEUE_PREFIX + queue_name
+
+
+def queue_name_of(key: str) -> str:
+    """The queue name inside a :func:`queue_key`."""
+    return key.removeprefix(ARQ_QUEUE_PREFIX)
+
+
+def running_key(queue_name: str) -> str:
+    """Sorted set of the queue's jobs claimed through the kernel: job id -> lease deadline (ms).
+
+    Lets the depth sample count running jobs in O(log n) without looking at any job's lease key.
+    """
+    return RUNNING_PREFIX + queue_name
+
+
+def job_key(job_id: str) -> str:
+    """arq's pickled job (function, kwargs, enqueue time)."""
+    return ARQ_JOB_PREFIX + job_id
+
+
+def in_progress_key(job_id: str) -> str:
+    """arq's in-progress lease of a job; its value is the id of the worker holding it."""
+    return ARQ_IN_PROGRESS_PREFIX + job_id
+
+
+def retry_key(job_id: str) -> str:
+    """arq's try counter of a job."""
+    return ARQ_RETRY_PREFIX + job_id
+
+
+def result_key(job_id: str) -> str:
+    """arq's pickled result of a finished job."""
+    return ARQ_RESULT_PREFIX + job_id
+
+
+def abort_key() -> str:
+    """arq's abort sorted set (one key for every queue)."""
+    return ARQ_ABORT_SET
+
+
+def progress_key(job_id: str) -> str:
+    """Latest progress report ``{done, total, message, at}`` of a running job (``ctx.progress``)."""
+    return f"integramon:progress:{job_id}"
 
 
 def worker_key(worker_id: str) -> str:

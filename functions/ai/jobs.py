@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db.models.base import utcnow
 from core.db.models.chat import ChatConversation, ChatMessage
 from core.errors import PermanentJobError
+from core.queues.catalog import PROCESS_CHAT_TASK
 from functions.ai.builtin import builtin_answer
 from functions.ai.context import build_context
 from functions.ai.llm import LlmError, ask_llm, build_messages
-from functions.registry import JobFunction
+from functions.registry import JobFunction, implemented_in, implements
 from functions.runner.context import JobContext
 
 __all__ = ["JOBS", "process_chat_task"]
@@ -71,6 +72,7 @@ async def _answer(ctx: JobContext, context: dict[str, Any], history: list[tuple[
         return builtin_answer(question, context) + "\n\n" + note, "builtin"
 
 
+@implements(PROCESS_CHAT_TASK)
 async def process_chat_task(ctx: JobContext, conversation_id: int, question: str) -> dict[str, Any]:
     """Answer ``question`` in conversation ``conversation_id``."""
     question = (question or "").strip()
@@ -83,4 +85,4 @@ async def process_chat_task(ctx: JobContext, conversation_id: int, question: str
     return {"conversation_id": int(conversation_id), "message_id": message_id, "source": source}
 
 
-JOBS: dict[str, JobFunction] = {"process_chat_task": process_chat_task}
+JOBS: dict[str, JobFunction] = implemented_in(__name__)  # the table, derived from @implements

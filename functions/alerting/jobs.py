@@ -14,7 +14,7 @@ from core.cpi.errors import CpiError
 from core.db.models.alerting import AlertRule
 from core.db.models.base import utcnow
 from core.db.models.tenants import Tenant
-from core.queues.catalog import function
+from core.queues.catalog import CHECK_AND_CREATE_ALERTS, GET_MESSAGE_DETAILS_ALERT
 from core.queues.enqueue import EnqueueRequest
 from functions.alerting.artifacts import artifact_packages, artifacts_in_error
 from functions.alerting.conditions import (
@@ -27,7 +27,7 @@ from functions.alerting.conditions import (
 )
 from functions.alerting.engine import Changes, apply_findings
 from functions.alerting.notifications import deliver_pending
-from functions.registry import JobFunction
+from functions.registry import JobFunction, implemented_in, implements
 from functions.runner.context import JobContext
 
 __all__ = ["JOBS", "check_and_create_alerts"]
@@ -91,7 +91,7 @@ def _evaluate(sessions: sessionmaker[Session], rule_id: int, artifacts: dict[str
 
 
 async def _fetch_details(ctx: JobContext, details: list[tuple[int, int, list[str]]]) -> int:
-    spec = function("get_message_details_alert")
+    spec = GET_MESSAGE_DETAILS_ALERT
     requests = [EnqueueRequest(spec, {"tenant_id": tid, "message_guids": guids}, tenant_id=tid,
                                dedup_key=f"alert_details:{alert_id}:"
                                          f"{hashlib.sha1(','.join(guids).encode()).hexdigest()[:12]}")
@@ -99,6 +99,7 @@ async def _fetch_details(ctx: JobContext, details: list[tuple[int, int, list[str
     return len(await ctx.resources.enqueuer.enqueue_many(requests))
 
 
+@implements(CHECK_AND_CREATE_ALERTS)
 async def check_and_create_alerts(ctx: JobContext, tenant_id: int | None = None) -> dict[str, Any]:
     """Evaluate the rules (of one tenant, or all); a tenant whose CPI API fails keeps its artifact alerts."""
     rules = await asyncio.to_thread(_rules, ctx.resources.sessions, tenant_id)
@@ -123,4 +124,4 @@ async def check_and_create_alerts(ctx: JobContext, tenant_id: int | None = None)
             "details_enqueued": enqueued, "notified": sent, "notify_failed": failed, "skipped_rules": skipped}
 
 
-JOBS: dict[str, JobFunction] = {"check_and_create_alerts": check_and_create_alerts}
+JOBS: dict[str, JobFunction] = implemented_in(__name__)  # the table, derived from @implements

@@ -8,8 +8,9 @@ from typing import Any
 
 from core.db.models.tenants import Tenant
 from core.errors import PermanentJobError
+from core.queues.catalog import ARCHIVE_CPI_DAY
 from functions.archive.export import archive_day
-from functions.registry import JobFunction
+from functions.registry import JobFunction, implemented_in, implements
 from functions.runner.context import JobContext
 
 __all__ = ["JOBS", "archive_cpi_day", "parse_day"]
@@ -23,6 +24,7 @@ def parse_day(value: str) -> date:
         raise PermanentJobError(f"day {value!r} is not a date (YYYY-MM-DD)") from exc
 
 
+@implements(ARCHIVE_CPI_DAY)
 async def archive_cpi_day(ctx: JobContext, tenant_id: int, day: str, prune: bool | None = None) -> dict[str, Any]:
     """Archive one tenant-day to object storage; prune the rows once verified if past retention."""
     the_day = parse_day(day)
@@ -37,4 +39,4 @@ async def archive_cpi_day(ctx: JobContext, tenant_id: int, day: str, prune: bool
     return await asyncio.to_thread(run)
 
 
-JOBS: dict[str, JobFunction] = {"archive_cpi_day": archive_cpi_day}
+JOBS: dict[str, JobFunction] = implemented_in(__name__)  # the table, derived from @implements

@@ -15,9 +15,17 @@ from typing import Any
 
 from core.cpi.models import MessageLog
 from core.errors import PermanentJobError
+from core.queues.catalog import (
+    GET_MESSAGE_DETAILS_COLD,
+    GET_MESSAGE_DETAILS_HOT,
+    PROCESS_MESSAGE_BATCH,
+    PROCESS_MESSAGE_BATCH_COLD,
+    FunctionSpec,
+)
 from functions.ingestion.followups import after_logs_stored
 from functions.ingestion.upsert import UpsertResult, upsert_message_logs
 from functions.ingestion.watermarks import write_watermark
+from functions.registry import implements
 from functions.runner.context import JobContext
 
 __all__ = ["process_message_batch", "process_message_batch_cold"]
@@ -42,7 +50,7 @@ def _store(ctx: JobContext, tenant_id: int, logs: list[MessageLog], kind: str | 
 
 
 async def _process(ctx: JobContext, tenant_id: int, entities: list[dict[str, Any]], kind: str | None,
-                   advance_to: str | None, details_function: str) -> dict[str, object]:
+                   advance_to: str | None, details_function: FunctionSpec) -> dict[str, object]:
     if len(entities) > MAX_BATCH:
         raise PermanentJobError(f"a batch holds at most {MAX_BATCH} logs, got {len(entities)}")
     logs = _parse(entities)
@@ -51,14 +59,16 @@ async def _process(ctx: JobContext, tenant_id: int, entities: list[dict[str, Any
     return {"received": result.received, "changed": len(result.changed), "queued": queued}
 
 
+@implements(PROCESS_MESSAGE_BATCH)
 async def process_message_batch(ctx: JobContext, tenant_id: int, entities: list[dict[str, Any]],
                                 watermark_kind: str | None = None, advance_to: str | None = None) -> dict[str, object]:
     """Upsert a page of fresh logs (details of new failures go to the hot details queue)."""
-    return await _process(ctx, tenant_id, entities, watermark_kind, advance_to, "get_message_details_hot")
+    return await _process(ctx, tenant_id, entities, watermark_kind, advance_to, GET_MESSAGE_DETAILS_HOT)
 
 
+@implements(PROCESS_MESSAGE_BATCH_COLD)
 async def process_message_batch_cold(ctx: JobContext, tenant_id: int, entities: list[dict[str, Any]],
                                      watermark_kind: str | None = None,
                                      advance_to: str | None = None) -> dict[str, object]:
     """Upsert a page of backfilled logs (details go to the cold details queue)."""
-    return await _process(ctx, tenant_id, entities, watermark_kind, advance_to, "get_message_details_cold")
+    return await _process(ctx, tenant_id, entities, watermark_kind, advance_to, GET_MESSAGE_DETAILS_COLD)

@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db.models.base import utcnow
 from core.db.models.scheduling import ConfigExt
 from core.errors import PermanentJobError
+from core.queues.catalog import GET_MESSAGE_DETAILS_COLD, READ_MESSAGE_LOGS_COLD
 from functions.ingestion.followups import after_logs_stored
 from functions.ingestion.pages import PumpStats, pump_pages, store_logs
 from functions.ingestion.tenant_api import tenant_client
 from functions.ingestion.watermarks import read_watermark, write_watermark
+from functions.registry import implements
 from functions.runner.context import JobContext
 
 __all__ = ["COLD", "DAYS_KEY", "configured_days", "day_windows", "read_message_logs_cold"]
@@ -91,6 +93,7 @@ def _advance(sessions: sessionmaker[Session], tenant_id: int, windows: list[tupl
     return done
 
 
+@implements(READ_MESSAGE_LOGS_COLD)
 async def read_message_logs_cold(ctx: JobContext, tenant_id: int, days: int | None = None,
                                  budget_s: float | None = None, parallel: int = 2) -> dict[str, object]:
     """Backfill up to ``days`` (default: config ``ingest.cold_days``, else 7) before the backfill
@@ -125,6 +128,6 @@ async def read_message_logs_cold(ctx: JobContext, tenant_id: int, days: int | No
             failure = next((r for r in results if isinstance(r, BaseException)), None)
             if failure is not None:
                 raise failure
-    queued = await after_logs_stored(ctx.resources, tenant_id, "get_message_details_cold", total.changed)
+    queued = await after_logs_stored(ctx.resources, tenant_id, GET_MESSAGE_DETAILS_COLD, total.changed)
     return {**total.as_dict(), "windows": done, "windows_left": len(windows) - done,
             "complete": done == len(windows), "until": until.isoformat(), "queued": queued}

@@ -8,8 +8,10 @@ import asyncio
 
 from core.cpi import CpiError
 from core.errors import PermanentJobError, RetryableJobError
+from core.queues.catalog import READ_CORRELATIONS
 from functions.ingestion.pages import store_logs
 from functions.ingestion.tenant_api import tenant_client
+from functions.registry import implements
 from functions.runner.context import JobContext
 
 __all__ = ["read_correlations"]
@@ -17,6 +19,7 @@ __all__ = ["read_correlations"]
 MAX_IDS = 200
 
 
+@implements(READ_CORRELATIONS)
 async def read_correlations(ctx: JobContext, tenant_id: int, correlation_ids: list[str]) -> dict[str, object]:
     """Fetch and upsert all message logs of each correlation id."""
     ids = sorted({c for c in correlation_ids if c})

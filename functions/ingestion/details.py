@@ -12,11 +12,13 @@ import asyncio
 
 from core.cpi import CpiClient, CpiError, CpiNotFound
 from core.errors import RetryableJobError
+from core.queues.catalog import GET_MESSAGE_DETAILS_ALERT, GET_MESSAGE_DETAILS_COLD, GET_MESSAGE_DETAILS_HOT
 from functions.ingestion.details_store import FetchedDetails, pending_for_details, save_details, statuses_of
 from functions.ingestion.followups import enqueue_correlations
 from functions.ingestion.pages import store_logs
 from functions.ingestion.rows import DETAIL_STATUSES
 from functions.ingestion.tenant_api import tenant_client
+from functions.registry import implements
 from functions.runner.context import JobContext
 
 __all__ = ["get_message_details_alert", "get_message_details_cold", "get_message_details_hot"]
@@ -96,18 +98,21 @@ async def _run(ctx: JobContext, tenant_id: int, hot: bool, message_guids: list[s
             "correlation_jobs": linked}
 
 
+@implements(GET_MESSAGE_DETAILS_HOT)
 async def get_message_details_hot(ctx: JobContext, tenant_id: int, message_guids: list[str] | None = None,
                                   limit: int = 200) -> dict[str, object]:
     """Details of fresh failed messages (the last 24 hours), or of the given messages."""
     return await _run(ctx, tenant_id, True, message_guids, limit)
 
 
+@implements(GET_MESSAGE_DETAILS_COLD)
 async def get_message_details_cold(ctx: JobContext, tenant_id: int, message_guids: list[str] | None = None,
                                    limit: int = 500) -> dict[str, object]:
     """Details of backfilled failed messages (older than 24 hours), or of the given messages."""
     return await _run(ctx, tenant_id, False, message_guids, limit)
 
 
+@implements(GET_MESSAGE_DETAILS_ALERT)
 async def get_message_details_alert(ctx: JobContext, tenant_id: int, message_guids: list[str],
                                     limit: int = 200) -> dict[str, object]:
     """Details an alert needs now, on its own queue so alert context never waits behind a backlog."""

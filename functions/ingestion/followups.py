@@ -15,7 +15,7 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.models.messages import DETAILS_PENDING_SQL, MessageLog
-from core.queues.catalog import function
+from core.queues.catalog import READ_CORRELATIONS, READ_CUSTOM_HEADERS, FunctionSpec
 from core.queues.enqueue import EnqueueRequest
 from core.resources import Resources
 
@@ -29,11 +29,11 @@ def details_pending(sessions: sessionmaker[Session], tenant_id: int) -> bool:
         return bool(session.scalar(query))
 
 
-async def enqueue_sweep(resources: Resources, function_name: str, tenant_id: int, **kwargs: object) -> str | None:
+async def enqueue_sweep(resources: Resources, spec: FunctionSpec, tenant_id: int, **kwargs: object) -> str | None:
     """One sweep job per tenant and function at a time (dedup key), returns its id or None."""
     return await resources.enqueuer.enqueue(
-        function(function_name), {"tenant_id": tenant_id, **kwargs}, tenant_id=tenant_id,
-        dedup_key=f"ingest:{function_name}:{tenant_id}")
+        spec, {"tenant_id": tenant_id, **kwargs}, tenant_id=tenant_id,
+        dedup_key=f"ingest:{spec.name}:{tenant_id}")
 
 
 async def enqueue_correlations(resources: Resources, tenant_id: int, correlation_ids: Iterable[str | None]) -> int:
@@ -44,19 +44,19 @@ async def enqueue_correlations(resources: Resources, tenant_id: int, correlation
         chunk = ids[start:start + 50]
         digest = hashlib.sha1("\n".join(chunk).encode(), usedforsecurity=False).hexdigest()[:20]
         kwargs = {"tenant_id": tenant_id, "correlation_ids": chunk}
-        requests.append(EnqueueRequest(function("read_correlations"), kwargs, tenant_id=tenant_id,
+        requests.append(EnqueueRequest(READ_CORRELATIONS, kwargs, tenant_id=tenant_id,
                                        dedup_key=f"ingest:correlations:{tenant_id}:{digest}"))
     if not requests:
         return 0
     return len(await resources.enqueuer.enqueue_many(requests))
 
 
-async def after_logs_stored(resources: Resources, tenant_id: int, details_function: str,
+async def after_logs_stored(resources: Resources, tenant_id: int, details_function: FunctionSpec,
                             changed: int) -> dict[str, bool]:
     """Enqueue the detail sweep when failed messages wait for details, and the header sweep after new rows."""
     queued: dict[str, bool] = {}
     if await asyncio.to_thread(details_pending, resources.sessions, tenant_id):
-        queued[details_function] = await enqueue_sweep(resources, details_function, tenant_id) is not None
+        queued[details_function.name] = await enqueue_sweep(resources, details_function, tenant_id) is not None
     if changed:
-        queued["read_custom_headers"] = await enqueue_sweep(resources, "read_custom_headers", tenant_id) is not None
+        queued[READ_CUSTOM_HEADERS.name] = await enqueue_sweep(resources, READ_CUSTOM_HEADERS, tenant_id) is not None
     return queued

@@ -17,7 +17,9 @@ from core.db.models.base import utcnow
 from core.db.models.message_details import MessageCustomHeader
 from core.db.models.messages import MessageLog
 from core.errors import RetryableJobError
+from core.queues.catalog import READ_CUSTOM_HEADERS
 from functions.ingestion.tenant_api import tenant_client
+from functions.registry import implements
 from functions.runner.context import JobContext
 
 __all__ = ["read_custom_headers"]
@@ -68,6 +70,7 @@ async def _fetch(cpi: CpiClient, guids: list[str]) -> tuple[dict[str, list[Custo
     return found, errors
 
 
+@implements(READ_CUSTOM_HEADERS)
 async def read_custom_headers(ctx: JobContext, tenant_id: int, message_guids: list[str] | None = None,
                               limit: int = 500) -> dict[str, object]:
     """Fetch and store custom headers of the given messages, or sweep the newest without them."""

@@ -18,11 +18,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.models.base import utcnow
+from core.queues.catalog import GET_MESSAGE_DETAILS_HOT, READ_MESSAGE_LOGS
 from core.settings import Settings
 from functions.ingestion.followups import after_logs_stored
 from functions.ingestion.pages import PumpStats, pump_pages, store_logs
 from functions.ingestion.tenant_api import tenant_client
 from functions.ingestion.watermarks import read_watermark, write_watermark
+from functions.registry import implements
 from functions.runner.context import JobContext
 
 __all__ = ["HOT", "hot_window_start", "read_message_logs"]
@@ -50,6 +52,7 @@ def _finish(sessions: sessionmaker[Session], tenant_id: int, until: datetime) ->
         write_watermark(session, tenant_id, HOT, until, {"last_run_until": until.isoformat()}, monotonic=True)
 
 
+@implements(READ_MESSAGE_LOGS)
 async def read_message_logs(ctx: JobContext, tenant_id: int, overlap_s: float = 60.0,
                             lookback_s: float = 3600.0) -> dict[str, object]:
     """Read new logs since the hot watermark, store them, and queue detail/header sweeps."""
@@ -58,7 +61,7 @@ async def read_message_logs(ctx: JobContext, tenant_id: int, overlap_s: float = 
     start = await asyncio.to_thread(hot_window_start, sessions, tenant_id, now, overlap_s, lookback_s)
     stats = await _read_range(ctx.settings, sessions, tenant_id, start, now, ctx)
     await asyncio.to_thread(_finish, sessions, tenant_id, now)
-    queued = await after_logs_stored(ctx.resources, tenant_id, "get_message_details_hot", stats.changed)
+    queued = await after_logs_stored(ctx.resources, tenant_id, GET_MESSAGE_DETAILS_HOT, stats.changed)
     return {**stats.as_dict(), "from": start.isoformat(), "until": now.isoformat(), "queued": queued}
 
 

@@ -22,10 +22,11 @@ from core.db.models.base import utcnow
 from core.db.models.integration_content import IflowArtifact
 from core.db.models.integration_content import IntegrationPackage as PackageRow
 from core.errors import PermanentJobError
-from core.queues.catalog import function
+from core.queues.catalog import DEEP_SYNC_IFLOW_ARTIFACTS, DOWNLOAD_IFLOW, READ_PACKAGES
 from core.queues.enqueue import EnqueueRequest
 from core.storage import ObjectStore, open_store
 from functions.ingestion.tenant_api import tenant_client
+from functions.registry import implements
 from functions.runner.context import JobContext
 
 __all__ = [
@@ -94,6 +95,7 @@ async def _sync(ctx: JobContext, tenant_id: int) -> SyncResult:
     return await asyncio.to_thread(_save_content, ctx.resources.sessions, tenant_id, packages, artifacts)
 
 
+@implements(READ_PACKAGES)
 async def read_packages(ctx: JobContext, tenant_id: int) -> dict[str, object]:
     """Mirror packages and their iflows (Versions included); downloads nothing."""
     result = await _sync(ctx, tenant_id)
@@ -109,13 +111,14 @@ def _missing_objects(sessions: sessionmaker[Session], tenant_id: int, store: Obj
     return [(a, v) for a, v, k in held if not store.exists(k)]
 
 
+@implements(DEEP_SYNC_IFLOW_ARTIFACTS)
 async def deep_sync_iflow_artifacts(ctx: JobContext, tenant_id: int) -> dict[str, object]:
     """Mirror packages and iflows, then queue a download for every zip that changed or is missing."""
     result = await _sync(ctx, tenant_id)
     store = open_store(ctx.settings)
     missing = await asyncio.to_thread(_missing_objects, ctx.resources.sessions, tenant_id, store)
     wanted = dict(result.outdated) | dict(missing)
-    requests = [EnqueueRequest(function("download_iflow"), {"tenant_id": tenant_id, "artifact_id": aid},
+    requests = [EnqueueRequest(DOWNLOAD_IFLOW, {"tenant_id": tenant_id, "artifact_id": aid},
                                tenant_id=tenant_id, dedup_key=f"ingest:download_iflow:{tenant_id}:{aid}:{version}")
                 for aid, version in sorted(wanted.items())]
     queued = await ctx.resources.enqueuer.enqueue_many(requests)
@@ -156,6 +159,7 @@ def _record_download(sessions: sessionmaker[Session], row_id: int, version: str,
         row.sha256, row.downloaded_at = hashlib.sha256(data).hexdigest(), utcnow()
 
 
+@implements(DOWNLOAD_IFLOW)
 async def download_iflow(ctx: JobContext, tenant_id: int, artifact_id: str, force: bool = False) -> dict[str, object]:
     """Store the iflow's zip unless the stored zip already is the current Version (``force`` ignores that)."""
     sessions = ctx.resources.sessions

@@ -19,11 +19,13 @@ from core.cpi import CpiClient, CpiNotFound, MessageStoreEntry
 from core.db.models.base import utcnow
 from core.db.models.message_details import PayloadEntry
 from core.db.models.messages import MessageLog
+from core.queues.catalog import GET_PAYLOAD_DETAILS, READ_PAYLOADS
 from core.storage import open_store
 from functions.ingestion.followups import enqueue_sweep
 from functions.ingestion.packages import safe_key_part
 from functions.ingestion.tenant_api import tenant_client
 from functions.ingestion.watermarks import read_watermark, write_watermark
+from functions.registry import implements
 from functions.runner.context import JobContext
 
 __all__ = ["get_payload_details", "payload_key", "read_payloads"]
@@ -81,6 +83,7 @@ async def _entries(cpi: CpiClient, guids: list[str]) -> list[MessageStoreEntry]:
     return [entry for batch in await asyncio.gather(*(one(g) for g in guids)) for entry in batch]
 
 
+@implements(READ_PAYLOADS)
 async def read_payloads(ctx: JobContext, tenant_id: int, limit: int = 500,
                         lookback_s: float = 3600.0) -> dict[str, object]:
     """List message store entries of the next ``limit`` stored messages after the watermark."""
@@ -90,7 +93,7 @@ async def read_payloads(ctx: JobContext, tenant_id: int, limit: int = 500,
         entries = await _entries(cpi, [g for g, _ in messages])
     position = messages[-1][1] if messages else None
     await asyncio.to_thread(_save_entries, sessions, tenant_id, entries, position)
-    queued = bool(entries) and await enqueue_sweep(ctx.resources, "get_payload_details", tenant_id) is not None
+    queued = bool(entries) and await enqueue_sweep(ctx.resources, GET_PAYLOAD_DETAILS, tenant_id) is not None
     return {"messages": len(messages), "entries": len(entries), "details_queued": queued}
 
 
@@ -109,6 +112,7 @@ def _mark_stored(sessions: sessionmaker[Session], tenant_id: int, entry_id: str,
                         .values(object_key=key, size_bytes=size, fetched_at=utcnow()))
 
 
+@implements(GET_PAYLOAD_DETAILS)
 async def get_payload_details(ctx: JobContext, tenant_id: int, message_guid: str | None = None,
                               limit: int = 100) -> dict[str, object]:
     """Download persisted payloads (of one message, or the next ``limit`` not yet downloaded) into

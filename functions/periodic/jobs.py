@@ -14,11 +14,16 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config_keys import read_config
-from core.queues.catalog import function
+from core.queues.catalog import (
+    ARCHIVE_CPI_DAY,
+    CLEANUP_CONFIG_TASK,
+    CLEANUP_PENDING_CONFIGS_TASK,
+    PERIODIC_JOBS,
+)
 from core.queues.enqueue import EnqueueRequest
 from functions.periodic.cleanup import delete_expired_configs, delete_stale_pending_configs
 from functions.periodic.retention import RetentionPlan, plan_message_retention, trim_history
-from functions.registry import JobFunction
+from functions.registry import JobFunction, implemented_in, implements
 from functions.runner.context import JobContext
 
 __all__ = ["JOBS", "cleanup_config_task", "cleanup_pending_configs_task", "periodic_jobs"]
@@ -45,13 +50,14 @@ def _in_transaction(sessions: sessionmaker[Session], work: Callable[[Session], i
 
 
 async def _enqueue_archives(ctx: JobContext, plan: RetentionPlan) -> int:
-    spec = function("archive_cpi_day")
+    spec = ARCHIVE_CPI_DAY
     requests = [EnqueueRequest(spec, {"tenant_id": tid, "day": day.isoformat()}, tenant_id=tid,
                                dedup_key=f"archive_cpi_day:{tid}:{day.isoformat()}")
                 for tid, day in plan.to_archive]
     return len(await ctx.resources.enqueuer.enqueue_many(requests))
 
 
+@implements(PERIODIC_JOBS)
 async def periodic_jobs(ctx: JobContext) -> dict[str, Any]:
     """Run each enabled section; the summary says what each one did."""
     sessions = ctx.resources.sessions
@@ -71,19 +77,17 @@ async def periodic_jobs(ctx: JobContext) -> dict[str, Any]:
     return summary
 
 
+@implements(CLEANUP_CONFIG_TASK)
 async def cleanup_config_task(ctx: JobContext) -> dict[str, int]:
     """Delete pending configs whose expiry has passed."""
     return {"deleted": await asyncio.to_thread(_in_transaction, ctx.resources.sessions, delete_expired_configs)}
 
 
+@implements(CLEANUP_PENDING_CONFIGS_TASK)
 async def cleanup_pending_configs_task(ctx: JobContext) -> dict[str, int]:
     """Delete pending configs never applied within ``cleanup.pending_config_max_age_hours``."""
     deleted = await asyncio.to_thread(_in_transaction, ctx.resources.sessions, delete_stale_pending_configs)
     return {"deleted": deleted}
 
 
-JOBS: dict[str, JobFunction] = {
-    "periodic_jobs": periodic_jobs,
-    "cleanup_config_task": cleanup_config_task,
-    "cleanup_pending_configs_task": cleanup_pending_configs_task,
-}
+JOBS: dict[str, JobFunction] = implemented_in(__name__)  # the table, derived from @implements

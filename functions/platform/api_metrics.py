@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from core.db.models.base import utcnow
 from core.db.models.platform import ApiMetricSample
-from core.queues.catalog import function
+from core.queues.catalog import API_METRICS_COLLECT_TASK, API_METRICS_DISPATCH_TASK
 from core.queues.keys import API_STATS
+from functions.registry import implements
 from functions.runner.context import JobContext
 
 __all__ = ["api_metrics_collect_task", "api_metrics_dispatch_task", "parse_api_stats", "store_deltas"]
@@ -68,6 +69,7 @@ def store_deltas(session: Session, current: dict[str, dict[str, float]]) -> int:
     return stored
 
 
+@implements(API_METRICS_COLLECT_TASK)
 async def api_metrics_collect_task(ctx: JobContext) -> dict[str, int]:
     """Read the counters and store their deltas as a time series."""
     current = parse_api_stats(await ctx.resources.redis.hgetall(API_STATS))
@@ -79,7 +81,8 @@ async def api_metrics_collect_task(ctx: JobContext) -> dict[str, int]:
     return {"routes": len(current), "samples": await asyncio.to_thread(store)}
 
 
+@implements(API_METRICS_DISPATCH_TASK)
 async def api_metrics_dispatch_task(ctx: JobContext) -> dict[str, Any]:
     """Enqueue one collection (the controller enqueues this when API metrics are due)."""
-    job = await ctx.resources.enqueuer.enqueue(function("api_metrics_collect_task"), {}, dedup_key="api_metrics")
+    job = await ctx.resources.enqueuer.enqueue(API_METRICS_COLLECT_TASK, {}, dedup_key="api_metrics")
     return {"enqueued": int(job is not None)}

@@ -7,7 +7,6 @@ per live worker host (from the heartbeats) and each sample records the host that
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 from pathlib import Path
@@ -16,8 +15,10 @@ from typing import Any
 import psutil
 
 from core.db.models.platform import HostMetricSample
-from core.queues.catalog import function
+from core.queues.catalog import HOST_METRICS_COLLECT_TASK, HOST_METRICS_DISPATCH_TASK
 from core.queues.keys import WORKERS_INDEX, worker_key
+from core.records.heartbeat import decode_heartbeat
+from functions.registry import implements
 from functions.runner.context import JobContext
 
 __all__ = ["host_metrics_collect_task", "host_metrics_dispatch_task", "sample_host"]
@@ -41,6 +42,7 @@ def sample_host(data_dir: Path) -> dict[str, Any]:
             "load_1m": load[0], "load_5m": load[1], "load_15m": load[2]}
 
 
+@implements(HOST_METRICS_COLLECT_TASK)
 async def host_metrics_collect_task(ctx: JobContext, host: str | None = None) -> dict[str, Any]:
     """Store one sample; ``host`` is the host the dispatcher meant (reported when another one ran it)."""
     sample = await asyncio.to_thread(sample_host, ctx.settings.data_dir)
@@ -55,20 +57,16 @@ async def host_metrics_collect_task(ctx: JobContext, host: str | None = None) ->
 
 async def _worker_hosts(ctx: JobContext) -> list[str]:
     redis = ctx.resources.redis
-    hosts: set[str] = set()
-    for worker_id in await redis.smembers(WORKERS_INDEX):
-        raw = await redis.get(worker_key(worker_id.decode() if isinstance(worker_id, bytes) else worker_id))
-        if raw:
-            host = json.loads(raw).get("host")
-            if host:
-                hosts.add(str(host))
-    return sorted(hosts)
+    ids = [m.decode() if isinstance(m, bytes) else str(m) for m in await redis.smembers(WORKERS_INDEX)]
+    raws = await redis.mget([worker_key(i) for i in ids]) if ids else []
+    return sorted({beat.host for raw in raws if (beat := decode_heartbeat(raw)) is not None and beat.host})
 
 
+@implements(HOST_METRICS_DISPATCH_TASK)
 async def host_metrics_dispatch_task(ctx: JobContext) -> dict[str, Any]:
     """Enqueue one collection per live worker host (the controller enqueues this when host metrics are due)."""
     hosts = await _worker_hosts(ctx) or [socket.gethostname()]
-    spec = function("host_metrics_collect_task")
+    spec = HOST_METRICS_COLLECT_TASK
     enqueued = 0
     for host in hosts:
         job = await ctx.resources.enqueuer.enqueue(spec, {"host": host}, dedup_key=f"host_metrics:{host}")

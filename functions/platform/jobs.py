@@ -1,23 +1,12 @@
-"""Job table of the platform operations family."""
+"""Job table of the platform operations family: importing the modules binds their job functions
+(``@implements``); the table is derived from those bindings."""
 
 from __future__ import annotations
 
-from functions.platform.api_metrics import api_metrics_collect_task, api_metrics_dispatch_task
-from functions.platform.host_metrics import host_metrics_collect_task, host_metrics_dispatch_task
-from functions.platform.reports import dispatch_due_agent_reports_task, run_agent_report_task
-from functions.platform.storage import storage_dispatch_task, storage_snapshot_deep_task, storage_snapshot_quick_task
-from functions.registry import JobFunction
+from functions.platform import api_metrics, host_metrics, reports, storage
+from functions.registry import JobFunction, implemented_in
 
 __all__ = ["JOBS"]
 
-JOBS: dict[str, JobFunction] = {
-    "dispatch_due_agent_reports_task": dispatch_due_agent_reports_task,
-    "run_agent_report_task": run_agent_report_task,
-    "storage_snapshot_quick_task": storage_snapshot_quick_task,
-    "storage_snapshot_deep_task": storage_snapshot_deep_task,
-    "storage_dispatch_task": storage_dispatch_task,
-    "host_metrics_collect_task": host_metrics_collect_task,
-    "host_metrics_dispatch_task": host_metrics_dispatch_task,
-    "api_metrics_collect_task": api_metrics_collect_task,
-    "api_metrics_dispatch_task": api_metrics_dispatch_task,
-}
+_MODULES = (api_metrics, host_metrics, reports, storage)
+JOBS: dict[str, JobFunction] = implemented_in("functions.platform")

@@ -22,9 +22,10 @@ from core.db.models.platform import AgentReport
 from core.db.models.scheduling import JobConfig, JobRun
 from core.defaults import AGENT_REPORT_FUNCTION
 from core.errors import PermanentJobError
-from core.queues.catalog import function
+from core.queues.catalog import DISPATCH_DUE_AGENT_REPORTS_TASK, RUN_AGENT_REPORT_TASK
 from functions.alerting.delivery import DeliveryError, post_webhook, send_email
 from functions.platform.digest import build_digest, render_text
+from functions.registry import implements
 from functions.runner.context import JobContext
 
 __all__ = ["REPORT_FUNCTION", "dispatch_due_agent_reports_task", "firing_job_id", "next_run_after",
@@ -88,13 +89,14 @@ def _advance(sessions: sessionmaker[Session], config_id: int, scheduled: datetim
     return True
 
 
+@implements(DISPATCH_DUE_AGENT_REPORTS_TASK)
 async def dispatch_due_agent_reports_task(ctx: JobContext) -> dict[str, int]:
     """Enqueue every due report once (one job id per firing, kept in the ledger), then advance its schedule.
 
     Two dispatchers on the same row enqueue the same job id (the ledger takes one) and only the one whose
     conditional UPDATE still finds the row at ``scheduled`` records the firing.
     """
-    spec = function(REPORT_FUNCTION)
+    spec = RUN_AGENT_REPORT_TASK
     dispatched = 0
     for config_id, tenant_id, scheduled in await asyncio.to_thread(_due, ctx.resources.sessions):
         job_id = firing_job_id(config_id, scheduled)
@@ -158,6 +160,7 @@ def _mark(sessions: sessionmaker[Session], report_id: int, error: str | None) ->
             delivered_at=None if error else utcnow()))
 
 
+@implements(RUN_AGENT_REPORT_TASK)
 async def run_agent_report_task(ctx: JobContext, job_config_id: int | None = None, period_end: str | None = None,
                                 **kwargs: Any) -> dict[str, Any]:
     """Build (or reuse) the digest of this firing and deliver it; a failed delivery is retried."""

@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 from core.db.models import Base
 from core.db.models.base import utcnow
 from core.db.models.platform import StorageSnapshot
-from core.queues.catalog import function
+from core.queues.catalog import STORAGE_DISPATCH_TASK, STORAGE_SNAPSHOT_DEEP_TASK, STORAGE_SNAPSHOT_QUICK_TASK
 from core.settings import Settings
 from core.storage import open_store
 from functions.platform.schedule import claim_if_due
+from functions.registry import implements
 from functions.runner.context import JobContext
 
 __all__ = ["deep_sizes", "quick_sizes", "storage_dispatch_task", "storage_snapshot_deep_task",
@@ -78,6 +79,7 @@ def _store(session: Session, kind: str, sizes: Sizes) -> None:
                      for name, (rows, size) in sorted(sizes.items())])
 
 
+@implements(STORAGE_SNAPSHOT_QUICK_TASK)
 async def storage_snapshot_quick_task(ctx: JobContext) -> dict[str, Any]:
     """Store estimated sizes of every table."""
     def run() -> Sizes:
@@ -90,6 +92,7 @@ async def storage_snapshot_quick_task(ctx: JobContext) -> dict[str, Any]:
     return {"tables": len(sizes), "rows_estimate": sum(r or 0 for r, _ in sizes.values())}
 
 
+@implements(STORAGE_SNAPSHOT_DEEP_TASK)
 async def storage_snapshot_deep_task(ctx: JobContext) -> dict[str, Any]:
     """Store exact table sizes and the object store's usage."""
     def run() -> Sizes:
@@ -105,14 +108,15 @@ async def storage_snapshot_deep_task(ctx: JobContext) -> dict[str, Any]:
             "object_store_bytes": sizes["object_store"][1]}
 
 
+@implements(STORAGE_DISPATCH_TASK)
 async def storage_dispatch_task(ctx: JobContext, deep: bool | None = None) -> dict[str, Any]:
     """Enqueue the quick snapshot, and the deep one when ``storage_deep`` is due (or ``deep`` says so).
 
     The controller enqueues this task at the ``storage`` metric's interval.
     """
-    wanted = ["storage_snapshot_quick_task"]
+    wanted = [STORAGE_SNAPSHOT_QUICK_TASK]
     if deep or (deep is None and await asyncio.to_thread(claim_if_due, ctx.resources.sessions, "storage_deep")):
-        wanted.append("storage_snapshot_deep_task")
-    enqueued = [name for name in wanted
-                if await ctx.resources.enqueuer.enqueue(function(name), {}, dedup_key=name)]
+        wanted.append(STORAGE_SNAPSHOT_DEEP_TASK)
+    enqueued = [spec.name for spec in wanted
+                if await ctx.resources.enqueuer.enqueue(spec, {}, dedup_key=spec.name)]
     return {"enqueued": enqueued}

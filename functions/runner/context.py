@@ -8,15 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.queues.catalog import FunctionSpec
+from core.queues.keys import progress_key
 from core.resources import Resources
 from core.settings import Settings
 
 __all__ = ["JobContext", "progress_key"]
-
-
-def progress_key(job_id: str) -> str:
-    """Redis key holding the latest progress report of a running job (read by the admin API)."""
-    return f"integramon:progress:{job_id}"
 
 
 @dataclass(slots=True)

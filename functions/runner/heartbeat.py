@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
@@ -11,10 +10,11 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 
 from core.queues.keys import WORKERS_INDEX, worker_key
+from core.records.heartbeat import Heartbeat as HeartbeatRecord
+from core.records.heartbeat import encode_heartbeat
+from core.version import VERSION
 
-__all__ = ["Heartbeat", "new_worker_id"]
-
-VERSION = "0.1.0"
+__all__ = ["VERSION", "Heartbeat", "new_worker_id"]
 
 
 def new_worker_id(name: str) -> str:
@@ -31,13 +31,12 @@ class Heartbeat:
     started_at: float = field(default_factory=time.time)
 
     async def beat(self, redis: Redis, concurrency: int, running: list[str]) -> None:
-        record = {
-            "worker_id": self.worker_id, "group": self.group, "queues": self.queues,
-            "concurrency": concurrency, "running": running, "host": socket.gethostname(),
-            "pid": os.getpid(), "version": VERSION, "started_at": self.started_at, "last_seen": time.time(),
-        }
+        record = HeartbeatRecord(
+            worker_id=self.worker_id, group=self.group, queues=self.queues, concurrency=concurrency,
+            running=running, host=socket.gethostname(), pid=os.getpid(), version=VERSION,
+            started_at=self.started_at, last_seen=time.time())
         async with redis.pipeline(transaction=False) as pipe:
-            pipe.set(worker_key(self.worker_id), json.dumps(record), px=int(self.ttl_s * 1000))
+            pipe.set(worker_key(self.worker_id), encode_heartbeat(record), px=int(self.ttl_s * 1000))
             pipe.sadd(WORKERS_INDEX, self.worker_id)
             await pipe.execute()
 

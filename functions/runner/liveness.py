@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import socket
-import time
 
 from redis.asyncio import Redis
 
 from core.queues.keys import WORKERS_INDEX, worker_key
+from core.records.heartbeat import decode_heartbeat
 from core.settings import Settings
 
 __all__ = ["local_worker_alive"]
@@ -23,11 +22,9 @@ async def local_worker_alive(settings: Settings, group: str) -> bool:
             return False
         host = socket.gethostname()
         for raw in await redis.mget([worker_key(i.decode()) for i in ids]):
-            if raw is None:
-                continue
-            beat = json.loads(raw)
-            fresh = time.time() - float(beat["last_seen"]) < settings.heartbeat_ttl_seconds
-            if beat["group"] == group and beat["host"] == host and fresh:
+            beat = decode_heartbeat(raw)
+            if beat is not None and beat.group == group and beat.host == host \
+                    and beat.is_fresh(settings.heartbeat_ttl_seconds):
                 return True
         return False
     finally:

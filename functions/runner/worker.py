@@ -70,7 +70,7 @@ class GroupWorker:
         self._tuning_changed = asyncio.Event()
         self._stopping = False
         self._claimer = JobClaimer(resources.redis, queues, self.worker_id,
-                                   lease_ms=int(settings.job_lease_seconds * 1000), scan_limit=500)
+                                   lease_ms=int(settings.job_lease_seconds * 1000))
         self._recorder = LedgerRecorder(resources.engine, settings.ledger_flush_interval_ms / 1000,
                                         self._after_commit)
         self._heartbeat = Heartbeat(self.worker_id, group, queues, settings.heartbeat_ttl_seconds)

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.models.tenants import Tenant
 from core.errors import PermanentJobError
-from functions.registry import JobFunction
+from core.queues.catalog import STATS_UPDATE_T
+from functions.registry import JobFunction, implemented_in, implements
 from functions.runner.context import JobContext
 from functions.stats.buckets import TenantUpdate, update_tenant
 
@@ -31,6 +32,7 @@ def _update_one(sessions: sessionmaker[Session], tenant_id: int, full: bool) -> 
         return update_tenant(session, tenant_id, full=full)
 
 
+@implements(STATS_UPDATE_T)
 async def stats_update_t(ctx: JobContext, tenant_id: int | None = None, full: bool = False) -> dict[str, Any]:
     """Incremental by default; ``full=True`` rebuilds every bucket of the tenant(s)."""
     sessions = ctx.resources.sessions
@@ -43,4 +45,4 @@ async def stats_update_t(ctx: JobContext, tenant_id: int | None = None, full: bo
     return {"tenants": len(ids), "hours": hours, "days": days, "rows_scanned": scanned}
 
 
-JOBS: dict[str, JobFunction] = {"stats_update_t": stats_update_t}
+JOBS: dict[str, JobFunction] = implemented_in(__name__)  # the table, derived from @implements

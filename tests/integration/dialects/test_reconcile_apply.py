@@ -17,10 +17,10 @@ from core.db.models.ledger import WorkerJobAttempt, WorkerJobRun
 from core.db.models.outbox import OutboxEvent
 from core.db.session import create_db_engine, make_session_factory
 from core.ledger.reconcile import REASONS, reconcile
-from core.queues.keys import worker_key
+from core.queues.keys import job_key, queue_key, worker_key
 
 STALE = timedelta(minutes=45)
-QUEUE_KEY = "arq:queue:periodic_run"
+QUEUE_KEY = queue_key("periodic_run")
 # name -> (status, minutes since enqueue, worker, in Redis queue, worker alive)
 CASES: dict[str, tuple[str, int, str | None, bool, bool]] = {
     "orphan": ("queued", 50, None, False, False),
@@ -49,7 +49,7 @@ def _store(sessions: sessionmaker[Session], prefix: str, now: datetime) -> None:
 async def _redis_state(redis: Redis, prefix: str) -> None:
     for name, (_, _, worker, queued, alive) in CASES.items():
         if queued:
-            await redis.set(f"arq:job:{prefix}{name}", b"x")
+            await redis.set(job_key(f"{prefix}{name}"), b"x")
             await redis.zadd(QUEUE_KEY, {f"{prefix}{name}": 1})
         if alive and worker:
             await redis.set(worker_key(worker), json.dumps({"worker_id": worker}))
