@@ -70,8 +70,8 @@ class RunPage(msgspec.Struct):
 class JobProgress(msgspec.Struct):
     """What a long job last reported through ``ctx.progress`` (``at``: epoch seconds)."""
 
-    done: float | None = None
-    total: float | None = None
+    done: int | float | None = None
+    total: int | float | None = None
     message: str | None = None
     at: float | None = None
 
