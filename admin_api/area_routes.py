@@ -8,6 +8,7 @@ from admin_api.alert_rules.routes import AlertRulesController
 from admin_api.alerts.routes import AlertsController
 from admin_api.audit.routes import AuditController
 from admin_api.auth.routes import whoami
+from admin_api.bottlenecks.routes import get_bottlenecks
 from admin_api.console.routes import console_handlers
 from admin_api.dead_letters.routes import DeadLettersController
 from admin_api.health.routes import live, ready
@@ -27,7 +28,7 @@ __all__ = ["route_handlers"]
 
 def route_handlers() -> list[Any]:
     return [
-        live, ready, whoami, prometheus_metrics, redis_metrics, list_workers,
+        live, ready, whoami, prometheus_metrics, redis_metrics, list_workers, get_bottlenecks,
         JobsController, CatalogController, DeadLettersController, MetricsController, TuningController,
         TenantsController, SchedulesController, AuditController,
         AlertRulesController, AlertsController, SettingsController, TenantSettingsController,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
+import shutil
 from typing import Any
 
 import uvicorn
 
 from admin_api.app import create_app
 from admin_api.auth.services import ROLES, create_token
+from admin_api.metrics.prometheus import MULTIPROC_ENV
 from core.db.migrate import require_current_schema_at
 from core.db.session import create_db_engine, make_session_factory
 from core.errors import ConfigError
@@ -39,13 +42,22 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("--workers must be at least 1 and --port between 1 and 65535")
     require_current_schema_at(settings.resolved_database_url)  # one clear line, not a lifespan traceback
     if args.workers > 1:
-        # Each worker process builds its own app from the environment (the settings are the same).
+        # Each worker process builds its own app from the environment (the settings are the same); their
+        # request metrics meet in prometheus_client's multiprocess folder, emptied at every start.
+        _prometheus_multiprocess_dir(settings)
         uvicorn.run("admin_api.asgi:build", factory=True, host=host, port=port, workers=args.workers,
                     log_level=settings.log_level.lower(), access_log=False)
     else:
         uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
                     access_log=False)
     return 0
+
+
+def _prometheus_multiprocess_dir(settings: Settings) -> None:
+    folder = settings.data_dir / "prometheus"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ[MULTIPROC_ENV] = str(folder)
 
 
 def _create_token(args: argparse.Namespace, settings: Settings) -> int:

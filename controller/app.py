@@ -20,6 +20,7 @@ from controller.health import WorkerHealthWatch
 from controller.lease import LeaderLease, current_leader, new_controller_id
 from controller.metrics_dispatch import MetricDispatcher
 from controller.outbox import OutboxRelay
+from controller.pressure import PressureSampler
 from controller.reconcile import Reconciler
 from controller.schedules import ScheduleRunner
 from controller.supervisor import LoopSpec, Supervisor
@@ -41,11 +42,13 @@ class LoopIntervals:
     poll_dispatch: float = 5.0
     metric_dispatch: float = 10.0
     queue_sampler: float = 15.0
+    pressure_sampler: float = 15.0
     outbox_relay: float = 1.0
 
     @classmethod
     def for_settings(cls, queue_sample_seconds: float, heartbeat_ttl_seconds: float) -> LoopIntervals:
-        return cls(queue_sampler=queue_sample_seconds, health=max(1.0, heartbeat_ttl_seconds / 2))
+        return cls(queue_sampler=queue_sample_seconds, pressure_sampler=queue_sample_seconds,
+                   health=max(1.0, heartbeat_ttl_seconds / 2))
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
@@ -73,6 +76,7 @@ class Controller:
         self.dispatcher = PollDispatcher(sessions, redis, enqueuer)
         self.metrics = MetricDispatcher(sessions, enqueuer)
         self.sampler = QueueSampler(settings, sessions, redis)
+        self.pressure = PressureSampler(settings, resources.engine, sessions, redis)
         self.relay = OutboxRelay(settings, sessions)
 
     def loop_specs(self) -> list[LoopSpec]:
@@ -85,6 +89,7 @@ class Controller:
             LoopSpec("poll_dispatch", i.poll_dispatch, self.dispatcher.tick),
             LoopSpec("metric_dispatch", i.metric_dispatch, self.metrics.tick),
             LoopSpec("queue_sampler", i.queue_sampler, self.sampler.tick),
+            LoopSpec("pressure_sampler", i.pressure_sampler, self.pressure.tick),
             LoopSpec("outbox_relay", i.outbox_relay, self.relay.tick),
         ]
 

@@ -37,6 +37,7 @@ from core.queues.catalog import (
     READ_MESSAGE_LOGS_COLD,
     READ_PACKAGES,
     READ_PAYLOADS,
+    SETTLE_MESSAGE_LOGS,
     FunctionSpec,
 )
 from core.queues.enqueue import Enqueuer, EnqueueRequest
@@ -52,6 +53,7 @@ POLL_SPECS: Mapping[str, FunctionSpec] = MappingProxyType({
     "payloads": READ_PAYLOADS,
     "packages": READ_PACKAGES,
     "deep_sync": DEEP_SYNC_IFLOW_ARTIFACTS,
+    "settle": SETTLE_MESSAGE_LOGS,  # re-reads recent history for late-arriving logs (docs/ingestion.md)
 })
 POLL_FUNCTIONS: Mapping[str, str] = MappingProxyType({kind: spec.name for kind, spec in POLL_SPECS.items()})
 DEFAULT_INTERVALS: Mapping[str, float] = MappingProxyType(

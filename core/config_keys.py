@@ -150,6 +150,16 @@ for _key in (
               "(0 disables).", 0, 7 * _DAY, unit="s"),
     ConfigKey("poll.deep_sync.interval_s", "float", 21600.0, "Seconds between deep iflow artifact syncs "
               "(0 disables).", 0, 30 * _DAY, unit="s"),
+    # numbers (issue 18): the settle pass that re-reads recent history for late-arriving message logs.
+    ConfigKey("poll.settle.interval_s", "float", 600.0, "Seconds between settle passes of a tenant, which "
+              "re-read recent message logs so logs CPI shows late are stored (0 disables).", 0, _DAY, unit="s"),
+    ConfigKey("ingest.settle.recent_s", "int", 7200, "Seconds of history every settle pass re-reads.",
+              60, 7 * 86400, unit="s"),
+    ConfigKey("ingest.settle.day_s", "int", 86400, "Seconds of history the deep settle pass re-reads.",
+              60, 30 * 86400, unit="s"),
+    ConfigKey("ingest.settle.day_every_s", "int", 3600, "Seconds between deep settle passes (a settle pass "
+              "that is due for it reads ingest.settle.day_s instead of ingest.settle.recent_s).",
+              60, 30 * 86400, unit="s"),
     # runs itself (issue 11): keys read outside this module that the settings page must offer too
     ConfigKey("ingest.cold_days", "int", 7, "Days of message logs the cold backfill fetches for a tenant "
               "(when a run is not given a depth).", 1, 366, unit="days"),

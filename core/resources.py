@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -19,6 +20,9 @@ from core.queues.enqueue import Enqueuer
 from core.secrets import SecretBox
 from core.settings import Settings
 
+if TYPE_CHECKING:
+    from core.cpi.tenants import TenantClients
+
 __all__ = ["Resources", "check_database", "check_redis", "open_resources"]
 
 
@@ -29,6 +33,23 @@ class Resources:
     sessions: sessionmaker[Session]
     redis: Redis
     enqueuer: Enqueuer
+    # typed loosely on purpose: the API's request signatures resolve this dataclass's annotations at run
+    # time, and naming TenantClients here would import httpx into every process
+    _cpi: object = field(default=None, repr=False)
+
+    @property
+    def cpi(self) -> TenantClients:
+        """This process's CPI clients, one per tenant, made on first use (only CPI-facing processes pay)."""
+        if self._cpi is None:
+            from core.cpi.tenants import TenantClients  # here, not at the top: keeps httpx out of other processes
+
+            self._cpi = TenantClients(SecretBox(self.settings), redis=self.redis, sessions=self.sessions)
+        return cast("TenantClients", self._cpi)
+
+    async def close_cpi(self) -> None:
+        if self._cpi is not None:
+            await self.cpi.aclose()
+            self._cpi = None
 
 
 async def check_redis(redis: Redis, url: str) -> None:
@@ -61,7 +82,11 @@ async def open_resources(settings: Settings, *, pool_size: int = 5) -> AsyncIter
         require_current_schema(engine)
         sessions = make_session_factory(engine)
         sealer = SecretBox(settings).encrypt_bytes
-        yield Resources(settings, engine, sessions, redis, Enqueuer(redis, sessions, sealer))
+        resources = Resources(settings, engine, sessions, redis, Enqueuer(redis, sessions, sealer))
+        try:
+            yield resources
+        finally:
+            await resources.close_cpi()
     finally:
         await redis.aclose()
         engine.dispose()

@@ -50,6 +50,8 @@ class Settings:
     queue_sample_seconds: float = 15.0
     queue_sample_retention_days: int = 14
     cloudwatch_namespace: str = ""
+    # bottlenecks (controller): DesiredWorkers = ready / (slots per worker x this), capped while a limit holds
+    scaling_backlog_per_slot: float = 5.0
     # storage
     archive_dir: Path | None = None
     s3_endpoint_url: str = ""

@@ -8,6 +8,7 @@ and the admin API with its console. Ctrl-C stops every child cleanly; a second s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from core.db.migrate import upgrade
@@ -163,6 +165,25 @@ def start(settings: Settings) -> DevStack:
     return stack
 
 
+def _redis_warnings(url: str) -> list[str]:
+    """The seed's durability warnings about this Redis (said once at start; the console repeats them)."""
+    from redis.asyncio import Redis  # here: only the dev command needs the async client for this check
+
+    from core.pressure.redis_info import redis_durability
+
+    async def check() -> list[str]:
+        client = Redis.from_url(url)
+        try:
+            return (await redis_durability(client)).warnings
+        finally:
+            await client.aclose()
+
+    try:
+        return asyncio.run(check())
+    except (OSError, RedisError) as exc:
+        return [f"could not check Redis durability: {type(exc).__name__}"]
+
+
 def run_dev(settings: Settings) -> int:
     """Foreground mode: print where to go, then supervise until Ctrl-C or a child dies."""
     stack = start(settings)
@@ -172,6 +193,8 @@ def run_dev(settings: Settings) -> int:
           f"  database:    {stack.settings.resolved_database_url}\n  redis:       {stack.settings.redis_url}"
           f"{' (embedded)' if stack.redis else ''}\n  logs:        {stack.log_dir}/\nPress Ctrl-C to stop.",
           flush=True)
+    for warning in _redis_warnings(stack.settings.redis_url):
+        print(f"  warning:     {warning}", flush=True)
     stopping = False
 
     def on_signal(_signum: int, _frame: Any) -> None:

@@ -43,7 +43,7 @@ class EmbeddedRedis:
 
         self.dir.mkdir(parents=True, exist_ok=True)
         args = [__redis_executable__ or "redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
-                "--dir", str(self.dir.resolve()), "--dbfilename", "dump.rdb", "--save", "60 1",
+                "--dir", str(self.dir.resolve()), "--dbfilename", "dump.rdb", "--save", "60", "1",
                 "--appendonly", "no", "--logfile", "redis.log", "--daemonize", "no"]
         self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5)

@@ -112,7 +112,8 @@ async def bump_version(request: Request[Any, Any, Any], name: FromPath[str], ifl
 def stats(request: Request[Any, Any, Any], name: FromPath[str]) -> dict[str, Any]:
     """Request counters (API, token) and injected faults, for tests that check client behaviour."""
     tenant = _tenant(request, name)
-    return {**tenant.stats, "faults": tenant.faults.as_json(), "messages": tenant.visible_count()}
+    return {**tenant.stats, "faults": tenant.faults.as_json(), "messages": tenant.visible_count(),
+            "requests_by_second": {str(k): v for k, v in sorted(tenant.requests_by_second.items())}}
 
 
 def admin_routes() -> list[ControllerRouterHandler]:

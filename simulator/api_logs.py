@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from litestar import Response
 
+from simulator.late import hidden_predicate, without_late
 from simulator.messages import MessageFacts
-from simulator.mpl_query import PAGE_LIMIT, page, select
+from simulator.mpl_query import PAGE_LIMIT, Selection, page, select
 from simulator.odata_filter import FilterError
 from simulator.render import atom_entry_document, atom_feed, entity_text, json_collection, json_entity, odata_date
 from simulator.responses import JSON, XML, ApiError, raw_response
@@ -59,7 +61,7 @@ def message_list(call: ApiCall) -> Response[bytes]:
     tenant, query = call.tenant, call.query
     top, skip = call.int_param("$top"), call.int_param("$skip") or 0
     try:
-        selection = select(tenant.series, tenant.visible_count(), query.get("$filter"))
+        selection = _selection(tenant, query.get("$filter"))
         token = query.get("$skiptoken")
         limit = PAGE_LIMIT if top is None else min(PAGE_LIMIT, top)
         result = page(selection, query.get("$orderby", "LogEnd"), token, 0 if token else skip, limit)
@@ -110,16 +112,29 @@ def _split(raw: str | None) -> list[str]:
 
 def message_count(call: ApiCall) -> Response[bytes]:
     try:
-        selection = select(call.tenant.series, call.tenant.visible_count(), call.query.get("$filter"))
+        selection = _selection(call.tenant, call.query.get("$filter"))
     except FilterError as exc:
         raise ApiError(400, "Bad Request", str(exc)) from exc
     return raw_response(str(selection.count()).encode(), "text/plain", call.accept)
 
 
+def _selection(tenant: SimTenant, filter_text: str | None) -> Selection:
+    """The visible messages matching ``filter_text``, minus those a late-arrival fault still hides."""
+    now_ms = int(time.time() * 1000)
+    return without_late(select(tenant.series, tenant.series.visible_count(now_ms), filter_text),
+                        tenant.faults.settings, now_ms)
+
+
+def _still_hidden(tenant: SimTenant, index: int) -> bool:
+    now_ms = int(time.time() * 1000)
+    found = hidden_predicate(tenant.series, tenant.faults.settings, tenant.series.visible_count(now_ms), now_ms)
+    return found is not None and found[1](index)
+
+
 def find_message(call: ApiCall, guid: str) -> MessageFacts:
     series = call.tenant.series
     index = series.index_of_guid(guid)
-    if index is None or index >= call.tenant.visible_count():
+    if index is None or index >= call.tenant.visible_count() or _still_hidden(call.tenant, index):
         raise ApiError(404, "Not Found", f"message processing log {guid!r} does not exist")
     return series.facts(index)
 

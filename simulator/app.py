@@ -58,7 +58,7 @@ async def api(request: Request[Any, Any, Any], name: FromPath[str], path: FromPa
     try:
         tenant = _state(request).tenant(name)
         authenticate(request, tenant)
-        tenant.stats["api_requests"] += 1
+        tenant.count_api_request()
         fault = tenant.faults.next_fault()
         injected = await _apply_fault(fault, fmt, _state(request))
         if injected is not None:

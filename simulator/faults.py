@@ -7,6 +7,11 @@ request answers ``status_429_every`` → 429 (with ``Retry-After: retry_after_s`
 ``script`` is a list of one-shot faults consumed by the next requests in order, e.g.
 ``["429", "503", "timeout", "malformed", "ok"]`` — the easiest way to stage an exact storm.
 Counting covers API requests only (not the token endpoint, unless ``include_token`` is true).
+
+Late arrivals: with ``late_every`` = n and ``late_delay_s`` = d, about one message in n (chosen by a
+hash of its index, so the choice is stable) stays invisible -- absent from lists, counts and lookups --
+until d seconds after its LogEnd, as a loaded CPI tenant persists logs with a delay. See
+:mod:`simulator.late`.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ class FaultSettings:
     timeout_every: int = 0
     malformed_every: int = 0
     include_token: bool = False
+    late_every: int = 0
+    late_delay_s: int = 0
 
     @classmethod
     def from_json(cls, body: dict[str, Any], base: FaultSettings | None = None) -> FaultSettings:

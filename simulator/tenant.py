@@ -43,6 +43,9 @@ class SimTenant:
     faults: FaultState = field(default_factory=FaultState)
     tokens: dict[str, float] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=lambda: {"api_requests": 0, "token_requests": 0})
+    # API requests per wall-clock second (Unix second -> count), the last few minutes only: lets tests
+    # check that clients stay under a tenant's rate limit.
+    requests_by_second: dict[int, int] = field(default_factory=dict)
     _flow_fragments: dict[int, str] = field(default_factory=dict)
     _templates: dict[tuple[str, int], tuple[list[str], list[str]]] = field(default_factory=dict)
 
@@ -54,6 +57,14 @@ class SimTenant:
         self.stats["token_requests"] += 1
         self._drop_expired()
         return token, self.token_ttl_s
+
+    def count_api_request(self) -> None:
+        self.stats["api_requests"] += 1
+        second = int(time.time())
+        self.requests_by_second[second] = self.requests_by_second.get(second, 0) + 1
+        if len(self.requests_by_second) > 300:
+            for old in sorted(self.requests_by_second)[:-300]:
+                del self.requests_by_second[old]
 
     def token_valid(self, token: str) -> bool:
         expires = self.tokens.get(token)

@@ -32,7 +32,7 @@ SESSION_COOKIE = "integramon_session"
 CONSOLE_HEADER = "x-integramon-console"
 PUBLIC_PATHS = r"^/(health/|static/|login|logout|favicon\.ico)"
 # Console pages authenticate themselves (they answer with the sign-in page, not JSON).
-CONSOLE_PAGES = r"^/($|jobs|dead-letters|queues|redis|workers|tuning)"
+CONSOLE_PAGES = r"^/($|jobs|dead-letters|queues|redis|workers|tuning|bottlenecks)"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _BEARER = re.compile(r"^Bearer\s+(\S+)$", re.IGNORECASE)
 

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from litestar import Request
 
+from admin_api.bottlenecks.services import bottlenecks, durability, report
 from admin_api.context import ApiContext
 from admin_api.dead_letters.services import list_dead_letters
 from admin_api.errors import BadInput
@@ -23,8 +24,8 @@ from admin_api.workers.services import job_progress
 from core.ledger.states import RunStatus
 from core.queues.catalog import FUNCTIONS, GROUPS, QUEUES
 
-__all__ = ["dead_letters_context", "job_context", "jobs_context", "queues_context", "redis_context",
-           "tuning_context", "workers_context"]
+__all__ = ["bottlenecks_context", "dead_letters_context", "job_context", "jobs_context", "queues_context",
+           "redis_context", "tuning_context", "workers_context"]
 
 
 def _when(raw: str) -> datetime | None:
@@ -118,3 +119,9 @@ async def tuning_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> di
     groups = [{"name": g, "queues": list(spec.queues), "effective": tuning["effective"][g],
                "override": tuning["overrides"].get(g)} for g, spec in GROUPS.items()]
     return {"tuning": tuning, "groups": groups, "chart": {"profiles": tuning["profiles"]}}
+
+
+async def bottlenecks_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
+    settings = ctx.resources.settings
+    rep = await ctx.read(lambda s: report(s, settings))
+    return {"view": bottlenecks(rep, await durability(ctx.resources.redis))}

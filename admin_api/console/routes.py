@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from admin_api.auth.middleware import authenticate
 from admin_api.console.pages import (
+    bottlenecks_context,
     dead_letters_context,
     job_context,
     jobs_context,
@@ -37,6 +38,7 @@ PAGES: dict[str, tuple[str, str]] = {  # path -> (template, nav title)
     "/workers": ("workers.html", "Workers"),
     "/platform": ("platform.html", "Platform"),
     "/tuning": ("tuning.html", "Tuning"),
+    "/bottlenecks": ("bottlenecks.html", "Bottlenecks"),
 }
 
 
@@ -107,6 +109,6 @@ def console_handlers() -> list[Any]:
     builders: dict[str, PageBuilder] = {
         "/jobs": jobs_context, "/dead-letters": dead_letters_context, "/queues": queues_context,
         "/redis": redis_context, "/workers": workers_context, "/platform": platform_context,
-        "/tuning": tuning_context,
+        "/tuning": tuning_context, "/bottlenecks": bottlenecks_context,
     }
     return [home, job_page, login_form, login_submit, logout, *(_page(p, b) for p, b in builders.items())]

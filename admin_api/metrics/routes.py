@@ -12,7 +12,7 @@ from admin_api.context import Ctx
 from admin_api.metrics.history import duration_percentiles, queue_series, throughput, window_start
 from admin_api.metrics.live_depth import queue_depths
 from admin_api.metrics.platform import platform_series
-from admin_api.metrics.prometheus import render_metrics
+from admin_api.metrics.prometheus import CONTENT_TYPE, StateSnapshot, render_metrics
 from admin_api.metrics.schemas import (
     DurationsView,
     LiveDepths,
@@ -23,6 +23,7 @@ from admin_api.metrics.schemas import (
 )
 from admin_api.params import QueueName, check_names
 from admin_api.workers.services import live_workers
+from core.pressure.report import bottleneck_report
 from core.queues.keys import CONTROLLER_LEADER
 
 __all__ = ["MetricsController", "prometheus_metrics"]
@@ -70,5 +71,7 @@ async def prometheus_metrics(ctx: Ctx) -> Response[str]:
     depths = await queue_depths(redis)
     workers = await live_workers(redis)
     leader = bool(await redis.exists(CONTROLLER_LEADER))
-    return Response(render_metrics(depths, workers, leader),
-                    media_type="text/plain; version=0.0.4; charset=utf-8")
+    settings = ctx.resources.settings
+    report = await ctx.read(lambda s: bottleneck_report(s, backlog_per_slot=settings.scaling_backlog_per_slot))
+    snapshot = StateSnapshot(depths, workers, leader, report)
+    return Response(render_metrics(snapshot, ctx.stats.prometheus), media_type=CONTENT_TYPE)

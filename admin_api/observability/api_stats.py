@@ -21,6 +21,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from admin_api.metrics.prometheus import ApiRequestMetrics
 from core.queues.keys import API_STATS
 
 __all__ = ["ApiStatsBuffer", "ApiStatsMiddleware", "stats_fields"]
@@ -40,8 +41,10 @@ class ApiStatsBuffer:
 
     interval_s: float = 1.0
     pending: Counter[str] = field(default_factory=Counter)
+    prometheus: ApiRequestMetrics = field(default_factory=ApiRequestMetrics)
 
     def add(self, method: str, template: str, status: int, elapsed_ms: int) -> None:
+        self.prometheus.observe(method, template, status, elapsed_ms / 1000)
         count, errors, ms = stats_fields(method, template)
         self.pending[count] += 1
         self.pending[ms] += elapsed_ms

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from redis.asyncio import Redis
 
 from admin_api.metrics.live_depth import queue_depths
+from core.pressure.redis_info import redis_durability
 
 __all__ = ["redis_overview"]
 
@@ -40,4 +42,5 @@ async def redis_overview(redis: Redis, slowlog_count: int = 20) -> dict[str, Any
         "keyspace": keyspace,
         "queues": await queue_depths(redis),
         "slowlog": [_slowlog_entry(e) for e in slowlog],
+        "durability": msgspec.to_builtins(await redis_durability(redis)),
     }

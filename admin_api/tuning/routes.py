@@ -26,10 +26,11 @@ class TuningController(Controller):
 
     @post("/preview", status_code=HTTP_200_OK, summary="Per group before/after of a change, nothing saved")
     async def preview(self, ctx: Ctx, data: JSONBody[TuningChange]) -> dict[str, Any]:
-        return await ctx.read(lambda s: preview_change(s, data))
+        settings = ctx.resources.settings
+        return await ctx.read(lambda s: preview_change(s, data, settings))
 
     @post("/apply", guards=[require_admin], status_code=HTTP_200_OK,
-          summary="Save a change; running workers resize without a restart")
+          summary="Save a change; running workers resize without a restart (409 on warnings unless confirmed)")
     async def apply(self, ctx: Ctx, request: Request[Principal, Any, Any], data: JSONBody[TuningChange]
                     ) -> dict[str, Any]:
         return await apply_change(ctx, request.user, data)

@@ -17,3 +17,5 @@ class TuningChange(msgspec.Struct, forbid_unknown_fields=True):
     profile: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
     overrides: dict[str, Annotated[int, msgspec.Meta(ge=1, le=MAX_CONCURRENCY)]] = msgspec.field(
         default_factory=dict)
+    # apply only: the preview warned (CPI, database or Redis headroom) and the operator applies anyway
+    confirm_warnings: bool = False

@@ -7,17 +7,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api.audit.services import audit
 from admin_api.context import ApiContext, Principal
-from admin_api.errors import BadInput
+from admin_api.errors import BadInput, Conflict
 from admin_api.tuning.schemas import TuningChange
 from core.db.models.base import utcnow
+from core.db.models.tenants import Tenant
 from core.db.models.tuning import WorkerTuningSettings
 from core.events.outbox import record_event
+from core.pressure.advisor import Advice, advise
+from core.pressure.report import bottleneck_report
 from core.queues.catalog import DEFAULT_PROFILE, GROUPS, PROFILES, concurrency_for
 from core.queues.keys import TUNING_CHANNEL
+from core.settings import Settings
 
 __all__ = ["apply_change", "current_tuning", "preview_change"]
 
@@ -63,19 +68,41 @@ def check_change(change: TuningChange) -> None:
             raise BadInput(f"overrides.{group}", f"unknown worker group {group!r}")
 
 
-def preview_change(session: Session, change: TuningChange) -> dict[str, Any]:
-    """Per group: concurrency now and after the change, nothing saved."""
+def _advice(session: Session, settings: Settings, before: dict[str, int], after: dict[str, int]) -> Advice:
+    """What the change adds against the headroom measured now (``core.pressure.advisor``)."""
+    if all(after[g] <= before[g] for g in after):
+        return Advice([])
+    report = bottleneck_report(session, backlog_per_slot=settings.scaling_backlog_per_slot)
+    caps = {tid: cap for tid, cap in session.execute(select(Tenant.id, Tenant.rate_limit_per_s))}
+    return advise(report, before, after, caps)
+
+
+def preview_change(session: Session, change: TuningChange, settings: Settings) -> dict[str, Any]:
+    """Per group: concurrency now and after the change, the load it adds and warnings; nothing saved."""
     check_change(change)
     now = current_tuning(session)
     after = _effective(change.profile, change.overrides)
+    advice = _advice(session, settings, now["effective"], after)
+    estimates = {e.group: e for e in advice.estimates}
     groups = [{"group": g, "queues": list(GROUPS[g].queues), "before": now["effective"][g], "after": after[g],
-               "changed": now["effective"][g] != after[g]} for g in GROUPS]
+               "changed": now["effective"][g] != after[g], "adds": _adds(estimates.get(g))} for g in GROUPS]
     return {"profile": change.profile, "overrides": change.overrides, "groups": groups,
-            "changed_groups": sum(1 for g in groups if g["changed"])}
+            "changed_groups": sum(1 for g in groups if g["changed"]), "warnings": advice.warnings}
 
 
-def _save(session: Session, who: Principal, change: TuningChange) -> dict[str, Any]:
-    preview = preview_change(session, change)
+def _adds(estimate: Any) -> dict[str, Any] | None:
+    if estimate is None:
+        return None
+    return {"slots": estimate.added_slots, "db_connections": estimate.extra_db_connections,
+            "cpi_requests_per_s": round(estimate.extra_cpi_requests_per_s, 2),
+            "redis_ops_per_s": round(estimate.extra_redis_ops_per_s, 1)}
+
+
+def _save(session: Session, who: Principal, change: TuningChange, settings: Settings) -> dict[str, Any]:
+    preview = preview_change(session, change, settings)
+    if preview["warnings"] and not change.confirm_warnings:
+        raise Conflict(detail="the change has warnings; preview it, then apply with confirm_warnings=true",
+                       extra={"warnings": preview["warnings"]})
     row = _row(session)
     before = {"profile": row.active_profile, "overrides": dict(row.overrides or {})}
     row.active_profile = change.profile
@@ -83,7 +110,8 @@ def _save(session: Session, who: Principal, change: TuningChange) -> dict[str, A
     row.updated_by = who.name
     row.updated_at = utcnow()
     payload = {"profile": change.profile, "overrides": dict(change.overrides), "before": before, "by": who.name,
-               "concurrency": {g["group"]: g["after"] for g in preview["groups"]}}
+               "concurrency": {g["group"]: g["after"] for g in preview["groups"]},
+               "warnings": preview["warnings"], "confirmed_warnings": bool(preview["warnings"])}
     record_event(session, "tuning.changed", payload)
     audit(session, who, "tuning.apply", "worker_tuning_settings:1", payload)
     return preview
@@ -91,7 +119,8 @@ def _save(session: Session, who: Principal, change: TuningChange) -> dict[str, A
 
 async def apply_change(ctx: ApiContext, who: Principal, change: TuningChange) -> dict[str, Any]:
     check_change(change)
-    preview = await ctx.write(lambda s: _save(s, who, change))
+    settings = ctx.resources.settings
+    preview = await ctx.write(lambda s: _save(s, who, change, settings))
     message = {"profile": change.profile, "overrides": dict(change.overrides), "by": who.name}
     receivers = await ctx.resources.redis.publish(TUNING_CHANNEL, json.dumps(message))
     return {**preview, "applied": True, "notified_workers": int(receivers)}

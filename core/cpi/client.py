@@ -45,7 +45,7 @@ from core.cpi.models import (
     RuntimeArtifact,
 )
 from core.cpi.ratelimit import EndpointFamily, RateLimits, TenantRateLimits, family_for_path
-from core.cpi.transport import Credentials, RetryPolicy, Transport
+from core.cpi.transport import CallObserver, Credentials, RetryPolicy, Transport
 from core.cpi.values import as_int
 from core.cpi.wire import decode_mpl_page
 
@@ -75,6 +75,7 @@ class CpiClient:
         policy: RetryPolicy | None = None,
         limits: RateLimits | None = None,
         token_cache: TokenCache | None = None,
+        observer: CallObserver | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self._owns_http = http is None
@@ -83,7 +84,8 @@ class CpiClient:
         self.policy = policy or RetryPolicy()
         credentials = Credentials(token_url or None, client_id, client_secret)
         self._prefetches: set[asyncio.Task[MessageLogPage]] = set()
-        self._transport = Transport(self._http, credentials, self.limits, self.policy, token_cache or TokenCache())
+        self._transport = Transport(self._http, credentials, self.limits, self.policy, token_cache or TokenCache(),
+                                    observer)
 
     @classmethod
     def for_tenant(cls, tenant: Tenant, secrets: SecretBox, **kwargs: Any) -> CpiClient:

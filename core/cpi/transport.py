@@ -3,7 +3,10 @@
 Retries: 429, 5xx, timeouts, connection errors and unparseable 2xx bodies are retried with
 exponential backoff and jitter; a ``Retry-After`` hint replaces the backoff (and pauses the endpoint
 family) unless it is longer than ``max_retry_after_s``, then :class:`CpiRateLimited` is raised at
-once so the job can be deferred. A 401 drops the cached token and retries once with a new one.
+once so the job can be deferred. A 401 drops the cached token and retries once with a new one; a
+wait for a 429 / 5xx / timeout renews that allowance, because a token may expire during a long
+Retry-After pause and a fresh 401 then says nothing about the credentials. Each request, answer and
+retry is reported to an optional observer (:mod:`core.cpi.metrics`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import httpx
 
@@ -35,7 +38,7 @@ from core.cpi.errors import (
 )
 from core.cpi.ratelimit import EndpointFamily, RateLimits
 
-__all__ = ["Credentials", "RetryPolicy", "Transport"]
+__all__ = ["CallObserver", "Credentials", "RetryPolicy", "Transport"]
 
 log = logging.getLogger("core.cpi")
 _XML_MESSAGE = re.compile(r"<(?:\w+:)?message[^>]*>([^<]*)</(?:\w+:)?message>")
@@ -71,6 +74,27 @@ class Credentials:
         return f"Credentials(token_url={self.token_url!r}, client_id={self.client_id!r}, client_secret=***)"
 
 
+class CallObserver(Protocol):
+    """Told of every request's answer (or lack of one) and every retry: feeds the CPI call metrics."""
+
+    def response(self, family: str, status: int, latency_ms: float) -> None: ...
+
+    def no_answer(self, family: str, latency_ms: float) -> None: ...
+
+    def retry(self, family: str, wait_ms: float, throttled: bool) -> None: ...
+
+
+class _NoObserver:
+    def response(self, family: str, status: int, latency_ms: float) -> None:
+        return None
+
+    def no_answer(self, family: str, latency_ms: float) -> None:
+        return None
+
+    def retry(self, family: str, wait_ms: float, throttled: bool) -> None:
+        return None
+
+
 class Transport:
     """Authenticated, rate-limited, retried GETs against one tenant."""
 
@@ -81,7 +105,9 @@ class Transport:
         limits: RateLimits,
         policy: RetryPolicy,
         token_cache: TokenCache,
+        observer: CallObserver | None = None,
     ) -> None:
+        self._observer: CallObserver = observer or _NoObserver()
         self._http = http
         self._credentials = credentials
         self._limits = limits
@@ -106,7 +132,7 @@ class Transport:
             await self._limits.bucket(family).acquire()
             try:
                 headers = {"Accept": accept, **(await self._auth_headers())}
-                response = await self._send(url, params, headers)
+                response = await self._send(url, params, headers, family)
                 if response.status_code == 401 and self._credentials.token_url and not refreshed:
                     refreshed, attempt = True, attempt - 1  # a stale token costs no attempt, once
                     self._drop_token(headers)
@@ -118,17 +144,24 @@ class Transport:
                     raise
                 delay = await self._delay_after(exc, attempt, family)
                 log.warning("CPI %s attempt %d/%d failed: %s", _where(url), attempt, self._policy.max_attempts, exc)
+                self._observer.retry(family.value, delay * 1000, isinstance(exc, CpiRateLimited))
+                refreshed = False  # after a wait, a 401 may be a token that expired meanwhile: refresh once more
             await asyncio.sleep(delay)
 
-    async def _send(self, url: str, params: Mapping[str, str] | None, headers: dict[str, str]) -> httpx.Response:
+    async def _send(self, url: str, params: Mapping[str, str] | None, headers: dict[str, str],
+                    family: EndpointFamily) -> httpx.Response:
         started = time.monotonic()
         try:
             response = await self._http.get(url, params=params, headers=headers, timeout=self._policy.timeout_s)
         except httpx.TimeoutException as exc:
+            self._observer.no_answer(family.value, (time.monotonic() - started) * 1e3)
             raise CpiTimeout(f"CPI {_where(url)} did not answer within {self._policy.timeout_s:g}s") from exc
         except httpx.TransportError as exc:
+            self._observer.no_answer(family.value, (time.monotonic() - started) * 1e3)
             raise CpiTimeout(f"CPI {_where(url)} connection failed: {type(exc).__name__}") from exc
-        log.debug("CPI GET %s -> %d in %.0f ms", _where(url), response.status_code, (time.monotonic() - started) * 1e3)
+        elapsed_ms = (time.monotonic() - started) * 1e3
+        self._observer.response(family.value, response.status_code, elapsed_ms)
+        log.debug("CPI GET %s -> %d in %.0f ms", _where(url), response.status_code, elapsed_ms)
         return response
 
     def _accept(self, response: httpx.Response, url: str, parse: Callable[[httpx.Response], T]) -> T:

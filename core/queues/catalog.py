@@ -49,6 +49,7 @@ __all__ = [
     "READ_PACKAGES",
     "READ_PAYLOADS",
     "RUN_AGENT_REPORT_TASK",
+    "SETTLE_MESSAGE_LOGS",
     "SLEEP",
     "STATS_UPDATE_T",
     "STORAGE_DISPATCH_TASK",
@@ -139,6 +140,8 @@ READ_MESSAGE_LOGS = _F("read_message_logs", "messagelog_read", 300, _READ,
                        "Poll new message logs of a tenant (hot path)")
 READ_MESSAGE_LOGS_COLD = _F("read_message_logs_cold", "messagelog_read_cold", 900, _READ,
                             "Backfill message logs in day windows")
+SETTLE_MESSAGE_LOGS = _F("settle_message_logs", "messagelog_read", 600, _READ,
+                         "Re-read recent message logs for late arrivals")
 READ_PAYLOADS = _F("read_payloads", "payload_read", 300, _READ, "Poll message store entries of a tenant")
 READ_PACKAGES = _F("read_packages", "package_read", 300, _READ, "Sync integration packages and artifacts")
 DEEP_SYNC_IFLOW_ARTIFACTS = _F("deep_sync_iflow_artifacts", "package_read", 900, _READ,
@@ -197,8 +200,9 @@ FAIL = _F("fail", "periodic_run", 30, RetryPolicy(max_retries=2, backoff_base_s=
           "Raises the given error; exercises retries and dead letters")
 
 FUNCTIONS: MappingProxyType[str, FunctionSpec] = MappingProxyType({f.name: f for f in (
-    READ_MESSAGE_LOGS, READ_MESSAGE_LOGS_COLD, READ_PAYLOADS, READ_PACKAGES, DEEP_SYNC_IFLOW_ARTIFACTS,
-    GET_MESSAGE_DETAILS_HOT, GET_MESSAGE_DETAILS_COLD, GET_MESSAGE_DETAILS_ALERT, GET_PAYLOAD_DETAILS,
+    READ_MESSAGE_LOGS, READ_MESSAGE_LOGS_COLD, SETTLE_MESSAGE_LOGS, READ_PAYLOADS, READ_PACKAGES,
+    DEEP_SYNC_IFLOW_ARTIFACTS, GET_MESSAGE_DETAILS_HOT, GET_MESSAGE_DETAILS_COLD, GET_MESSAGE_DETAILS_ALERT,
+    GET_PAYLOAD_DETAILS,
     PROCESS_MESSAGE_BATCH, PROCESS_MESSAGE_BATCH_COLD, READ_CORRELATIONS, READ_CUSTOM_HEADERS, DOWNLOAD_IFLOW,
     CHECK_AND_CREATE_ALERTS, ARCHIVE_CPI_DAY, STATS_UPDATE_T, PERIODIC_JOBS, DISPATCH_DUE_AGENT_REPORTS_TASK,
     RUN_AGENT_REPORT_TASK, CLEANUP_CONFIG_TASK, CLEANUP_PENDING_CONFIGS_TASK, STORAGE_SNAPSHOT_QUICK_TASK,

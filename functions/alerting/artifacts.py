@@ -5,13 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.cpi.client import CpiClient
 from core.cpi.errors import CpiError
 from core.cpi.transport import RetryPolicy
 from core.db.models.messages import MessageLog
 from core.db.models.tenants import Tenant
-from core.secrets import SecretBox
-from core.settings import Settings
+from core.resources import Resources
 
 __all__ = ["ALERT_POLICY", "artifact_packages", "artifacts_in_error"]
 
@@ -24,19 +22,22 @@ def _first_line(text: str, limit: int = 200) -> str:
     return stripped.splitlines()[0][:limit] if stripped else ""
 
 
-async def artifacts_in_error(settings: Settings, tenant: Tenant) -> dict[str, str]:
-    """Deployed artifact id -> first line of its deployment error, for every artifact in status ERROR."""
-    async with CpiClient.for_tenant(tenant, SecretBox(settings), policy=ALERT_POLICY) as client:
-        artifacts = await client.runtime_artifacts()
-        errors: dict[str, str] = {}
-        for artifact in artifacts:
-            if (artifact.status or "").upper() != "ERROR":
-                continue
-            try:
-                errors[artifact.id] = _first_line(await client.runtime_artifact_error(artifact.id))
-            except CpiError:
-                errors[artifact.id] = ""
-        return errors
+async def artifacts_in_error(resources: Resources, tenant: Tenant) -> dict[str, str]:
+    """Deployed artifact id -> first line of its deployment error, for every artifact in status ERROR.
+
+    Uses the process's shared client of the tenant (its token, pool and rate budget).
+    """
+    client = resources.cpi.client_for(tenant, ALERT_POLICY)
+    artifacts = await client.runtime_artifacts()
+    errors: dict[str, str] = {}
+    for artifact in artifacts:
+        if (artifact.status or "").upper() != "ERROR":
+            continue
+        try:
+            errors[artifact.id] = _first_line(await client.runtime_artifact_error(artifact.id))
+        except CpiError:
+            errors[artifact.id] = ""
+    return errors
 
 
 def artifact_packages(session: Session, tenant_id: int) -> dict[str, str]:

@@ -2,10 +2,16 @@
 
 Scope keys name what one alert stands for: ``tenant:<id>``, ``package:<id>:<package>`` or
 ``iflow:<id>:<iflow>``. A condition returns only the firing scopes; the engine resolves the others.
+
+Windows are bounded on both sides at the job's own time: a message is "in the last W minutes" when
+``now - W < LogEnd <= now``. A LogEnd after ``now`` (CPI clock ahead of ours, or a job evaluated for a
+past moment) is clamped: ``failed_messages`` does not count it in this window (it will be counted by the
+runs whose window reaches it), ``no_messages`` treats it as seen at ``now``; both log how many there were.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +23,8 @@ from core.db.models.alerting import AlertRule
 from core.db.models.messages import MessageLog
 
 __all__ = ["CONDITIONS", "SCOPES", "Finding", "failed_messages", "group_artifacts", "no_messages", "scope_of"]
+
+log = logging.getLogger(__name__)
 
 SCOPES = ("tenant", "package", "iflow")
 CONDITIONS = ("failed_messages", "artifact_error", "no_messages")
@@ -55,9 +63,24 @@ def _narrowing(rule: AlertRule) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def _sample_guids(session: Session, rule: AlertRule, finding: Finding, since: datetime) -> list[str]:
+def _in_window(since: datetime, now: datetime) -> list[ColumnElement[bool]]:
+    """``since < LogEnd <= now``."""
+    return [MessageLog.log_end > since, MessageLog.log_end <= now]
+
+
+def _log_future(session: Session, rule: AlertRule, now: datetime, *clauses: ColumnElement[bool]) -> int:
+    """Count (and log once per evaluation) the rule's messages whose LogEnd lies after ``now``."""
+    future = int(session.scalar(select(func.count()).select_from(MessageLog).where(
+        MessageLog.tenant_id == rule.tenant_id, MessageLog.log_end > now, *clauses, *_narrowing(rule))) or 0)
+    if future:
+        log.warning("alert rule %s (tenant %s): %d message(s) with LogEnd after %s, clamped to the window's end",
+                    rule.id, rule.tenant_id, future, now.isoformat())
+    return future
+
+
+def _sample_guids(session: Session, rule: AlertRule, finding: Finding, since: datetime, now: datetime) -> list[str]:
     query = select(MessageLog.message_guid).where(
-        MessageLog.tenant_id == rule.tenant_id, MessageLog.status.in_(rule.statuses), MessageLog.log_end >= since)
+        MessageLog.tenant_id == rule.tenant_id, MessageLog.status.in_(rule.statuses), *_in_window(since, now))
     if finding.package_id is not None:
         query = query.where(MessageLog.package_id == finding.package_id)
     if finding.iflow_id is not None:
@@ -67,10 +90,11 @@ def _sample_guids(session: Session, rule: AlertRule, finding: Finding, since: da
 
 
 def failed_messages(session: Session, rule: AlertRule, now: datetime) -> list[Finding]:
-    """Scopes with at least ``threshold`` messages in ``statuses`` within the last ``window_minutes``."""
+    """Scopes with at least ``threshold`` messages in ``statuses`` with ``now - window < LogEnd <= now``."""
     since = now - timedelta(minutes=rule.window_minutes)
+    _log_future(session, rule, now, MessageLog.status.in_(rule.statuses))
     query = select(MessageLog.package_id, MessageLog.iflow_id, func.count()).where(
-        MessageLog.tenant_id == rule.tenant_id, MessageLog.status.in_(rule.statuses), MessageLog.log_end >= since,
+        MessageLog.tenant_id == rule.tenant_id, MessageLog.status.in_(rule.statuses), *_in_window(since, now),
         *_narrowing(rule))
     findings: dict[str, Finding] = {}
     for package_id, iflow_id, count in session.execute(query.group_by(MessageLog.package_id, MessageLog.iflow_id)):
@@ -81,24 +105,28 @@ def failed_messages(session: Session, rule: AlertRule, now: datetime) -> list[Fi
     for finding in firing:
         finding.summary = (f"{finding.count} messages {'/'.join(rule.statuses)} in the last "
                            f"{rule.window_minutes} min (threshold {rule.threshold})")
-        finding.guids = _sample_guids(session, rule, finding, since)
+        finding.guids = _sample_guids(session, rule, finding, since, now)
     return firing
 
 
 def no_messages(session: Session, rule: AlertRule, now: datetime) -> list[Finding]:
-    """Scopes that sent messages in the last week but none for ``window_minutes``; count = silent minutes."""
+    """Scopes that sent messages in the last week but none with ``now - window < LogEnd <= now``;
+    count = silent minutes. A LogEnd after ``now`` is clamped to ``now`` (the scope is not silent)."""
     known_since = now - timedelta(days=KNOWN_IFLOW_DAYS)
+    future = _log_future(session, rule, now)
     query = select(MessageLog.package_id, MessageLog.iflow_id, func.max(MessageLog.log_end)).where(
-        MessageLog.tenant_id == rule.tenant_id, MessageLog.log_end >= known_since, *_narrowing(rule))
+        MessageLog.tenant_id == rule.tenant_id, MessageLog.log_end > known_since, *_narrowing(rule))
     last_seen: dict[str, tuple[str | None, str | None, datetime]] = {}
     for package_id, iflow_id, last in session.execute(query.group_by(MessageLog.package_id, MessageLog.iflow_id)):
         key, pkg, flow = scope_of(rule, package_id, iflow_id)
+        if last is not None and future:
+            last = min(last, now)
         if last is not None and (key not in last_seen or last > last_seen[key][2]):
             last_seen[key] = (pkg, flow, last)
     cutoff = now - timedelta(minutes=rule.window_minutes)
     firing = []
     for key, (pkg, flow, last) in last_seen.items():
-        if last < cutoff:
+        if last <= cutoff:  # nothing in (cutoff, now]
             silent = int((now - last).total_seconds() // 60)
             firing.append(Finding(key, pkg, flow, silent, f"no messages for {silent} min (last {last.isoformat()})"))
     return firing

@@ -65,7 +65,7 @@ async def _artifact_errors(ctx: JobContext, tenant_ids: set[int]) -> dict[int, d
         if tenant is None:
             continue
         try:
-            found[tid] = await artifacts_in_error(ctx.settings, tenant)
+            found[tid] = await artifacts_in_error(ctx.resources, tenant)
         except CpiError as exc:
             found[tid] = str(exc)
     return found

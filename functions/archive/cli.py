@@ -58,7 +58,7 @@ def _restore(args: argparse.Namespace, settings: Settings) -> int:
         records = load_archive(open_store(settings), tenant_id, day)
         with tqdm(total=len(records), unit="msg", desc=f"restore {day}", disable=args.no_progress,
                   file=sys.stderr) as bar:
-            result = restore_records(sessions, tenant_id, records, bar.update)
+            result = restore_records(sessions, tenant_id, records, bar.update, day=day)
     finally:
         engine.dispose()
     print(f"restored {result.restored} of {result.archived} archived messages of tenant {tenant_id} on {day} "

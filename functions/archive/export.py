@@ -26,7 +26,7 @@ from functions.archive.bundle import Bundle, data_key, decode, manifest_key, sha
 from functions.archive.records import DETAIL_MODELS, details_for, guid_in, to_record
 from functions.periodic.retention import day_bounds
 
-__all__ = ["ArchiveResult", "ArchiveVerificationError", "archive_day", "collect_records"]
+__all__ = ["ArchiveResult", "ArchiveVerificationError", "archive_day", "collect_records", "count_pruned"]
 
 BATCH = 900  # under SQLite's 999 bound-variable limit (PostgreSQL gets one array parameter per chunk)
 
@@ -105,6 +105,20 @@ def _prune(session: Session, tenant_id: int, guids: list[str]) -> int:
     return pruned
 
 
+def count_pruned(session: Session, tenant_id: int, archived: list[str]) -> int:
+    """``archive_manifest.pruned_count``: archived messages (distinct guids) not in the database now.
+
+    Derived from the archive and the table rather than added up per run, so archive -> prune -> restore
+    -> re-archive -> prune cycles cannot count a message twice (a restore brings it back to 0).
+    """
+    present = 0
+    for offset in range(0, len(archived), BATCH):
+        chunk = archived[offset:offset + BATCH]
+        present += int(session.scalar(select(func.count()).select_from(MessageLog).where(
+            MessageLog.tenant_id == tenant_id, guid_in(session, MessageLog.message_guid, chunk))) or 0)
+    return len(archived) - present
+
+
 def _unchanged(store: ObjectStore, tenant_id: int, day: date) -> ArchiveResult:
     try:
         manifest = json.loads(store.get_bytes(manifest_key(tenant_id, day)))
@@ -140,7 +154,7 @@ def archive_day(settings: Settings, sessions: sessionmaker[Session], tenant_id: 
         manifest = _record_manifest(session, bundle, store.location)
         should_prune = past_retention(session, tenant_id, day) if prune is None else prune
         pruned = _prune(session, tenant_id, sorted(current)) if should_prune else 0
-        manifest.pruned_count = (manifest.pruned_count or 0) + pruned
+        manifest.pruned_count = count_pruned(session, tenant_id, sorted(merged))
     return ArchiveResult(len(merged), uploaded, pruned, bundle.manifest["sha256"], len(bundle.data))
 
 

@@ -15,10 +15,12 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.models.archive import ArchiveManifest
 from core.db.models.messages import MessageLog
 from core.errors import IntegraMonError
 from core.storage import ObjectStore
 from functions.archive.bundle import data_key, decode, manifest_key, sha256
+from functions.archive.export import count_pruned
 from functions.archive.records import detail_values, log_values
 
 __all__ = ["ArchiveCorrupt", "RestoreResult", "load_archive", "restore_records"]
@@ -75,9 +77,19 @@ def _restore_batch(session: Session, tenant_id: int, batch: list[dict[str, Any]]
     return len(missing)
 
 
+def _recount(sessions: sessionmaker[Session], tenant_id: int, day: date, guids: list[str]) -> None:
+    """Keep the day's ``archive_manifest.pruned_count`` equal to its archived messages not in the table."""
+    with sessions.begin() as session:
+        row = session.scalar(select(ArchiveManifest).where(
+            ArchiveManifest.tenant_id == tenant_id, ArchiveManifest.day == day).with_for_update())
+        if row is not None:
+            row.pruned_count = count_pruned(session, tenant_id, guids)
+
+
 def restore_records(sessions: sessionmaker[Session], tenant_id: int, records: dict[str, dict[str, Any]],
-                    on_progress: Callable[[int], object] | None = None) -> RestoreResult:
-    """Insert the archived logs (and details) that are not in the database; one transaction per batch."""
+                    on_progress: Callable[[int], object] | None = None, day: date | None = None) -> RestoreResult:
+    """Insert the archived logs (and details) that are not in the database; one transaction per batch.
+    With ``day``, the tenant-day's manifest row is brought up to date afterwards."""
     restored = 0
     ordered = [records[g] for g in sorted(records)]
     for batch in _batches(ordered):
@@ -85,4 +97,6 @@ def restore_records(sessions: sessionmaker[Session], tenant_id: int, records: di
             restored += _restore_batch(session, tenant_id, batch)
         if on_progress:
             on_progress(len(batch))
+    if day is not None:
+        _recount(sessions, tenant_id, day, sorted(records))
     return RestoreResult(len(records), restored, len(records) - restored)

@@ -7,10 +7,10 @@ as a whole, and watermarks move only in (or after) the transaction that stored w
 
 from __future__ import annotations
 
-from functions.ingestion import batch, cold, correlations, details, headers, hot, packages, payloads
+from functions.ingestion import batch, cold, correlations, details, headers, hot, packages, payloads, settle
 from functions.registry import JobFunction, implemented_in
 
 __all__ = ["JOBS"]
 
-_MODULES = (batch, cold, correlations, details, headers, hot, packages, payloads)  # importing binds their jobs
+_MODULES = (batch, cold, correlations, details, headers, hot, packages, payloads, settle)  # importing binds jobs
 JOBS: dict[str, JobFunction] = implemented_in(__name__)

@@ -23,7 +23,7 @@ from core.errors import PermanentJobError
 from core.queues.catalog import GET_MESSAGE_DETAILS_COLD, READ_MESSAGE_LOGS_COLD
 from functions.ingestion.followups import after_logs_stored
 from functions.ingestion.pages import PumpStats, pump_pages, store_logs
-from functions.ingestion.tenant_api import tenant_client
+from functions.ingestion.tenant_api import reports_cpi_calls, tenant_client
 from functions.ingestion.watermarks import read_watermark, write_watermark
 from functions.registry import implements
 from functions.runner.context import JobContext
@@ -94,6 +94,7 @@ def _advance(sessions: sessionmaker[Session], tenant_id: int, windows: list[tupl
 
 
 @implements(READ_MESSAGE_LOGS_COLD)
+@reports_cpi_calls
 async def read_message_logs_cold(ctx: JobContext, tenant_id: int, days: int | None = None,
                                  budget_s: float | None = None, parallel: int = 2) -> dict[str, object]:
     """Backfill up to ``days`` (default: config ``ingest.cold_days``, else 7) before the backfill
@@ -113,7 +114,7 @@ async def read_message_logs_cold(ctx: JobContext, tenant_id: int, days: int | No
     windows = day_windows(position, floor)
     total = PumpStats()
     done = 0
-    async with tenant_client(ctx.settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         while done < len(windows) and time.monotonic() < deadline:
             chunk = windows[done:done + max(1, int(parallel))]
             results = await asyncio.gather(

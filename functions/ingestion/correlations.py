@@ -10,7 +10,7 @@ from core.cpi import CpiError
 from core.errors import PermanentJobError, RetryableJobError
 from core.queues.catalog import READ_CORRELATIONS
 from functions.ingestion.pages import store_logs
-from functions.ingestion.tenant_api import tenant_client
+from functions.ingestion.tenant_api import reports_cpi_calls, tenant_client
 from functions.registry import implements
 from functions.runner.context import JobContext
 
@@ -20,6 +20,7 @@ MAX_IDS = 200
 
 
 @implements(READ_CORRELATIONS)
+@reports_cpi_calls
 async def read_correlations(ctx: JobContext, tenant_id: int, correlation_ids: list[str]) -> dict[str, object]:
     """Fetch and upsert all message logs of each correlation id."""
     ids = sorted({c for c in correlation_ids if c})
@@ -28,7 +29,7 @@ async def read_correlations(ctx: JobContext, tenant_id: int, correlation_ids: li
     sessions = ctx.resources.sessions
     received = changed = 0
     failures: list[CpiError] = []
-    async with tenant_client(ctx.settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         for cid in ids:
             try:
                 logs = await cpi.message_logs_by_correlation_id(cid)

@@ -17,7 +17,7 @@ from functions.ingestion.details_store import FetchedDetails, pending_for_detail
 from functions.ingestion.followups import enqueue_correlations
 from functions.ingestion.pages import store_logs
 from functions.ingestion.rows import DETAIL_STATUSES
-from functions.ingestion.tenant_api import tenant_client
+from functions.ingestion.tenant_api import reports_cpi_calls, tenant_client
 from functions.registry import implements
 from functions.runner.context import JobContext
 
@@ -77,7 +77,7 @@ async def _store_missing(ctx: JobContext, cpi: CpiClient, tenant_id: int, guids:
 async def _run(ctx: JobContext, tenant_id: int, hot: bool, message_guids: list[str] | None,
                limit: int) -> dict[str, object]:
     sessions = ctx.resources.sessions
-    async with tenant_client(ctx.settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         if message_guids:
             known = await asyncio.to_thread(statuses_of, sessions, tenant_id, message_guids)
             missing = [g for g in message_guids if g not in known]
@@ -99,6 +99,7 @@ async def _run(ctx: JobContext, tenant_id: int, hot: bool, message_guids: list[s
 
 
 @implements(GET_MESSAGE_DETAILS_HOT)
+@reports_cpi_calls
 async def get_message_details_hot(ctx: JobContext, tenant_id: int, message_guids: list[str] | None = None,
                                   limit: int = 200) -> dict[str, object]:
     """Details of fresh failed messages (the last 24 hours), or of the given messages."""
@@ -106,6 +107,7 @@ async def get_message_details_hot(ctx: JobContext, tenant_id: int, message_guids
 
 
 @implements(GET_MESSAGE_DETAILS_COLD)
+@reports_cpi_calls
 async def get_message_details_cold(ctx: JobContext, tenant_id: int, message_guids: list[str] | None = None,
                                    limit: int = 500) -> dict[str, object]:
     """Details of backfilled failed messages (older than 24 hours), or of the given messages."""
@@ -113,6 +115,7 @@ async def get_message_details_cold(ctx: JobContext, tenant_id: int, message_guid
 
 
 @implements(GET_MESSAGE_DETAILS_ALERT)
+@reports_cpi_calls
 async def get_message_details_alert(ctx: JobContext, tenant_id: int, message_guids: list[str],
                                     limit: int = 200) -> dict[str, object]:
     """Details an alert needs now, on its own queue so alert context never waits behind a backlog."""

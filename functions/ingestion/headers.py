@@ -18,7 +18,7 @@ from core.db.models.message_details import MessageCustomHeader
 from core.db.models.messages import MessageLog
 from core.errors import RetryableJobError
 from core.queues.catalog import READ_CUSTOM_HEADERS
-from functions.ingestion.tenant_api import tenant_client
+from functions.ingestion.tenant_api import reports_cpi_calls, tenant_client
 from functions.registry import implements
 from functions.runner.context import JobContext
 
@@ -71,12 +71,13 @@ async def _fetch(cpi: CpiClient, guids: list[str]) -> tuple[dict[str, list[Custo
 
 
 @implements(READ_CUSTOM_HEADERS)
+@reports_cpi_calls
 async def read_custom_headers(ctx: JobContext, tenant_id: int, message_guids: list[str] | None = None,
                               limit: int = 500) -> dict[str, object]:
     """Fetch and store custom headers of the given messages, or sweep the newest without them."""
     sessions = ctx.resources.sessions
     guids = list(message_guids) if message_guids else await asyncio.to_thread(_pending, sessions, tenant_id, limit)
-    async with tenant_client(ctx.settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         found, errors = await _fetch(cpi, guids)
     stored = await asyncio.to_thread(_save, sessions, tenant_id, found)
     if errors:

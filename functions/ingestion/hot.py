@@ -22,7 +22,7 @@ from core.queues.catalog import GET_MESSAGE_DETAILS_HOT, READ_MESSAGE_LOGS
 from core.settings import Settings
 from functions.ingestion.followups import after_logs_stored
 from functions.ingestion.pages import PumpStats, pump_pages, store_logs
-from functions.ingestion.tenant_api import tenant_client
+from functions.ingestion.tenant_api import reports_cpi_calls, tenant_client
 from functions.ingestion.watermarks import read_watermark, write_watermark
 from functions.registry import implements
 from functions.runner.context import JobContext
@@ -53,6 +53,7 @@ def _finish(sessions: sessionmaker[Session], tenant_id: int, until: datetime) ->
 
 
 @implements(READ_MESSAGE_LOGS)
+@reports_cpi_calls
 async def read_message_logs(ctx: JobContext, tenant_id: int, overlap_s: float = 60.0,
                             lookback_s: float = 3600.0) -> dict[str, object]:
     """Read new logs since the hot watermark, store them, and queue detail/header sweeps."""
@@ -70,6 +71,6 @@ async def _read_range(settings: Settings, sessions: sessionmaker[Session], tenan
     async def report(stats: PumpStats) -> None:
         await ctx.progress(stats.received, None, f"{stats.pages} pages read")
 
-    async with tenant_client(settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         return await pump_pages(cpi.iter_message_logs(start, until),
                                 lambda logs: store_logs(sessions, tenant_id, logs, HOT), report)

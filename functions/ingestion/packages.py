@@ -25,7 +25,7 @@ from core.errors import PermanentJobError
 from core.queues.catalog import DEEP_SYNC_IFLOW_ARTIFACTS, DOWNLOAD_IFLOW, READ_PACKAGES
 from core.queues.enqueue import EnqueueRequest
 from core.storage import ObjectStore, open_store
-from functions.ingestion.tenant_api import tenant_client
+from functions.ingestion.tenant_api import reports_cpi_calls, tenant_client
 from functions.registry import implements
 from functions.runner.context import JobContext
 
@@ -90,12 +90,13 @@ def _save_content(sessions: sessionmaker[Session], tenant_id: int, packages: lis
 
 
 async def _sync(ctx: JobContext, tenant_id: int) -> SyncResult:
-    async with tenant_client(ctx.settings, ctx.resources.sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         packages, artifacts = await _fetch_content(cpi)
     return await asyncio.to_thread(_save_content, ctx.resources.sessions, tenant_id, packages, artifacts)
 
 
 @implements(READ_PACKAGES)
+@reports_cpi_calls
 async def read_packages(ctx: JobContext, tenant_id: int) -> dict[str, object]:
     """Mirror packages and their iflows (Versions included); downloads nothing."""
     result = await _sync(ctx, tenant_id)
@@ -112,6 +113,7 @@ def _missing_objects(sessions: sessionmaker[Session], tenant_id: int, store: Obj
 
 
 @implements(DEEP_SYNC_IFLOW_ARTIFACTS)
+@reports_cpi_calls
 async def deep_sync_iflow_artifacts(ctx: JobContext, tenant_id: int) -> dict[str, object]:
     """Mirror packages and iflows, then queue a download for every zip that changed or is missing."""
     result = await _sync(ctx, tenant_id)
@@ -160,6 +162,7 @@ def _record_download(sessions: sessionmaker[Session], row_id: int, version: str,
 
 
 @implements(DOWNLOAD_IFLOW)
+@reports_cpi_calls
 async def download_iflow(ctx: JobContext, tenant_id: int, artifact_id: str, force: bool = False) -> dict[str, object]:
     """Store the iflow's zip unless the stored zip already is the current Version (``force`` ignores that)."""
     sessions = ctx.resources.sessions
@@ -168,7 +171,7 @@ async def download_iflow(ctx: JobContext, tenant_id: int, artifact_id: str, forc
     if (not force and row.object_key and row.stored_version == row.version
             and await asyncio.to_thread(store.exists, row.object_key)):
         return {"artifact": artifact_id, "version": row.version, "downloaded": False}
-    async with tenant_client(ctx.settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         data = await cpi.download_artifact(artifact_id, "active")
     version = row.version or bundle_version(data) or "active"
     key = iflow_key(tenant_id, artifact_id, version)

@@ -23,7 +23,7 @@ from core.queues.catalog import GET_PAYLOAD_DETAILS, READ_PAYLOADS
 from core.storage import open_store
 from functions.ingestion.followups import enqueue_sweep
 from functions.ingestion.packages import safe_key_part
-from functions.ingestion.tenant_api import tenant_client
+from functions.ingestion.tenant_api import reports_cpi_calls, tenant_client
 from functions.ingestion.watermarks import read_watermark, write_watermark
 from functions.registry import implements
 from functions.runner.context import JobContext
@@ -84,12 +84,13 @@ async def _entries(cpi: CpiClient, guids: list[str]) -> list[MessageStoreEntry]:
 
 
 @implements(READ_PAYLOADS)
+@reports_cpi_calls
 async def read_payloads(ctx: JobContext, tenant_id: int, limit: int = 500,
                         lookback_s: float = 3600.0) -> dict[str, object]:
     """List message store entries of the next ``limit`` stored messages after the watermark."""
     sessions = ctx.resources.sessions
     messages = await asyncio.to_thread(_next_messages, sessions, tenant_id, lookback_s, limit)
-    async with tenant_client(ctx.settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         entries = await _entries(cpi, [g for g, _ in messages])
     position = messages[-1][1] if messages else None
     await asyncio.to_thread(_save_entries, sessions, tenant_id, entries, position)
@@ -113,6 +114,7 @@ def _mark_stored(sessions: sessionmaker[Session], tenant_id: int, entry_id: str,
 
 
 @implements(GET_PAYLOAD_DETAILS)
+@reports_cpi_calls
 async def get_payload_details(ctx: JobContext, tenant_id: int, message_guid: str | None = None,
                               limit: int = 100) -> dict[str, object]:
     """Download persisted payloads (of one message, or the next ``limit`` not yet downloaded) into
@@ -121,7 +123,7 @@ async def get_payload_details(ctx: JobContext, tenant_id: int, message_guid: str
     store = open_store(ctx.settings)
     todo = await asyncio.to_thread(_undownloaded, sessions, tenant_id, message_guid, limit)
     stored = gone = 0
-    async with tenant_client(ctx.settings, sessions, tenant_id) as cpi:
+    async with tenant_client(ctx.resources, tenant_id) as cpi:
         for entry_id, guid in todo:
             try:
                 body = await cpi.message_store_payload(entry_id)

@@ -7,6 +7,11 @@ Both use ``ON CONFLICT DO UPDATE`` that only touches rows whose content changed,
 an overlap window writes nothing, and ``RETURNING`` tells the caller which rows are new or
 changed (those may need details).
 A status change clears ``details_fetched_at``, so a message that turned FAILED gets its details.
+
+Stats: the statement fires the ``message_log`` triggers of migration 1001, which record the old and the
+new stats hour of every inserted row and of every row whose LogEnd, LogStart, status, iflow or package
+changed into ``stats_dirty`` -- in this same transaction, so the marks commit (or roll back) with the
+rows. ``package_id`` is compared like the other columns so a package change is written (and marked).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from functions.ingestion.rows import ROW_COLUMNS, dedupe_latest, log_to_row
 __all__ = ["UpsertResult", "upsert_message_logs"]
 
 _COMPARED = ("status", "custom_status", "log_start", "log_end", "correlation_id", "application_message_id",
-             "iflow_id", "log_level", "extra")
+             "iflow_id", "package_id", "log_level", "extra")
 _PG_TYPES = {"log_start": "timestamptz", "log_end": "timestamptz", "extra": "jsonb"}
 _SQLITE_CHUNK = 400  # 15 columns x 400 rows stays far below SQLite's bound-variable limit
 
@@ -82,7 +87,7 @@ def _upsert_sqlite(session: Session, tenant_id: int, rows: list[dict[str, Any]])
         stmt = sqlite.insert(table).values(chunk)
         excluded = stmt.excluded
         updates: dict[str, Any] = {c: excluded[c] for c in ROW_COLUMNS if c != "message_guid"}
-        updates["stored_at"] = excluded.stored_at  # a changed row is re-aggregated by stats_update_t
+        updates["stored_at"] = excluded.stored_at
         updates["details_fetched_at"] = case(
             (table.c.status == excluded.status, table.c.details_fetched_at), else_=None)
         upsert = stmt.on_conflict_do_update(

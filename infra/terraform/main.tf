@@ -19,15 +19,16 @@ locals {
   # Settings every task shares; the database URL names the role but carries no password (it comes
   # from a secret as INTEGRAMON_DATABASE_PASSWORD).
   environment = merge(var.settings, {
-    INTEGRAMON_DATA_DIR                = "/var/lib/integramon"
-    INTEGRAMON_API_HOST                = "0.0.0.0"
-    INTEGRAMON_API_PORT                = tostring(local.api_port)
-    INTEGRAMON_LOG_LEVEL               = var.log_level
-    INTEGRAMON_S3_BUCKET               = module.archive_bucket.name
-    INTEGRAMON_S3_REGION               = local.region
-    INTEGRAMON_CLOUDWATCH_NAMESPACE    = var.cloudwatch_namespace
-    INTEGRAMON_CLOUDWATCH_READY_METRIC = var.ready_jobs_metric_name
-    INTEGRAMON_DATABASE_URL            = module.postgres.app_url
+    INTEGRAMON_DATA_DIR                 = "/var/lib/integramon"
+    INTEGRAMON_API_HOST                 = "0.0.0.0"
+    INTEGRAMON_API_PORT                 = tostring(local.api_port)
+    INTEGRAMON_LOG_LEVEL                = var.log_level
+    INTEGRAMON_S3_BUCKET                = module.archive_bucket.name
+    INTEGRAMON_S3_REGION                = local.region
+    INTEGRAMON_CLOUDWATCH_NAMESPACE     = var.cloudwatch_namespace
+    INTEGRAMON_CLOUDWATCH_READY_METRIC  = var.ready_jobs_metric_name
+    INTEGRAMON_SCALING_BACKLOG_PER_SLOT = tostring(var.backlog_per_slot)
+    INTEGRAMON_DATABASE_URL             = module.postgres.app_url
   })
   secrets = merge(
     {
@@ -502,12 +503,14 @@ module "worker" {
   tags                  = merge(local.tags, { WorkerGroup = each.key, Concurrency = tostring(each.value.concurrency) })
 
   autoscaling = {
-    min_count               = each.value.min_count
-    max_count               = each.value.max_count
-    metric_namespace        = var.cloudwatch_namespace
-    metric_name             = var.ready_jobs_metric_name
-    metric_dimensions       = { WorkerGroup = each.key }
-    target_backlog_per_task = coalesce(each.value.target_backlog_per_task, each.value.concurrency * var.backlog_per_slot)
+    min_count         = each.value.min_count
+    max_count         = each.value.max_count
+    metric_namespace  = var.cloudwatch_namespace
+    metric_name       = var.autoscaling_metric == "DesiredWorkers" ? "DesiredWorkers" : var.ready_jobs_metric_name
+    metric_dimensions = { WorkerGroup = each.key }
+    # DesiredWorkers already divides the backlog by what a task keeps up with (and is capped while CPI,
+    # the database or Redis is the limit): desired / running tasks is kept at 1.
+    target_backlog_per_task = var.autoscaling_metric == "DesiredWorkers" ? 1 : coalesce(each.value.target_backlog_per_task, each.value.concurrency * var.backlog_per_slot)
   }
 }
 

@@ -193,6 +193,22 @@ variable "worker_groups" {
   }
 }
 
+variable "autoscaling_metric" {
+  description = <<-EOT
+    What worker groups scale on. DesiredWorkers (default): the controller's per-group count, the ready backlog
+    over concurrency x backlog_per_slot, capped at the running tasks while CPI throttles, the database is
+    write-bound or Redis is busy (backpressure: more tasks would only press harder on that limit).
+    ReadyJobs: plain backlog per task against concurrency x backlog_per_slot.
+  EOT
+  type        = string
+  default     = "DesiredWorkers"
+
+  validation {
+    condition     = contains(["DesiredWorkers", "ReadyJobs"], var.autoscaling_metric)
+    error_message = "autoscaling_metric must be DesiredWorkers or ReadyJobs."
+  }
+}
+
 variable "backlog_per_slot" {
   description = "Ready jobs per concurrency slot a worker task may have queued before the group scales out."
   type        = number

@@ -213,3 +213,22 @@ def test_autoscaling_reads_the_metric_the_controller_publishes() -> None:
     assert client.calls[0]["Namespace"] == "IntegraMon" == variables["cloudwatch_namespace"]["default"]
     scaling = module_blocks(TERRAFORM_DIR, "module")["worker"]["autoscaling"]
     assert [d["Name"] for d in sent[0]["Dimensions"]] == list(scaling["metric_dimensions"])
+
+
+def test_worker_groups_scale_on_desired_workers_by_default() -> None:
+    """Backpressure-aware scaling: target tracking keeps the controller's DesiredWorkers per running task at 1,
+    and the controller learns Terraform's backlog_per_slot; ReadyJobs stays selectable."""
+    variables = {name: body for block in load_hcl(TERRAFORM_DIR / "variables.tf")["variable"]
+                 for name, body in block.items()}
+    metric = variables["autoscaling_metric"]
+    assert metric["default"] == "DesiredWorkers"
+    assert "ReadyJobs" in metric["validation"][0]["condition"]
+    scaling = module_blocks(TERRAFORM_DIR, "module")["worker"]["autoscaling"]
+    assert '"DesiredWorkers"' in scaling["metric_name"]
+    assert scaling["target_backlog_per_task"].startswith('${var.autoscaling_metric == "DesiredWorkers" ? 1 :')
+    environment = load_hcl(TERRAFORM_DIR / "main.tf")["locals"][0]["environment"]
+    assert "INTEGRAMON_SCALING_BACKLOG_PER_SLOT = tostring(var.backlog_per_slot)" in environment
+    from controller.pressure import DESIRED_METRIC
+
+    assert DESIRED_METRIC == "DesiredWorkers"
+    assert Settings().scaling_backlog_per_slot == variables["backlog_per_slot"]["default"]

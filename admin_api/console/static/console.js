@@ -67,14 +67,31 @@
         });
         rows.appendChild(tr);
       });
+      const warnings = document.getElementById("preview-warnings");
+      warnings.textContent = "";
+      (data.warnings || []).forEach(function (w) {
+        const li = document.createElement("li"); li.textContent = w; warnings.appendChild(li);
+      });
+      warnings.hidden = !(data.warnings || []).length;
       document.getElementById("preview-box").hidden = false;
+      return data.warnings || [];
     };
     document.getElementById("preview").addEventListener("click", async function () {
       try { const d = await call("/api/v1/worker-tuning/preview", change()); show(d);
-        say(d.changed_groups + " group(s) would change", true); } catch (err) { say(err.message, false); }
+        say(d.changed_groups + " group(s) would change" + (d.warnings.length ? "; read the warnings before applying" : ""),
+            !d.warnings.length); } catch (err) { say(err.message, false); }
     });
     document.getElementById("apply").addEventListener("click", async function () {
-      try { const d = await call("/api/v1/worker-tuning/apply", change()); show(d);
+      try {
+        const body = change();
+        const preview = await call("/api/v1/worker-tuning/preview", body);
+        if (show(preview).length) {
+          if (!window.confirm("This change has warnings:\n\n" + preview.warnings.join("\n") + "\n\nApply anyway?")) {
+            return;
+          }
+          body.confirm_warnings = true;
+        }
+        const d = await call("/api/v1/worker-tuning/apply", body); show(d);
         document.getElementById("active-profile").textContent = d.profile;
         say("applied profile " + d.profile + "; " + d.notified_workers + " listener(s) notified", true);
       } catch (err) { say(err.message, false); }

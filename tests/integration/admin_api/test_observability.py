@@ -31,8 +31,10 @@ async def test_live_depth_separates_ready_deferred_running(
     assert periodic["oldest_ready_age_s"] is not None
     assert periodic["oldest_ready_age_s"] >= 0
     text = (await client.get("/metrics", headers=admin)).text
-    assert 'integramon_queue_ready_jobs{queue="periodic_run",group="periodic"} 2' in text
-    assert 'integramon_queue_deferred_jobs{queue="periodic_run",group="periodic"} 1' in text
+    assert 'integramon_queue_ready_jobs{group="periodic",queue="periodic_run"} 2.0' in text
+    assert 'integramon_queue_deferred_jobs{group="periodic",queue="periodic_run"} 1.0' in text
+    assert 'integramon_api_requests_total{method="GET",route="/api/v1/metrics/queues/live",status="2xx"} 1.0' in text
+    assert "# TYPE integramon_group_verdict gauge" in text
     assert "# TYPE integramon_queue_ready_jobs gauge" in text
 
 

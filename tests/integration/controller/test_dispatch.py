@@ -16,6 +16,7 @@ from core.queues.keys import CONTROLLER_POLL_STATE
 from core.resources import Resources
 from tests.integration.controller.conftest import add_tenants
 
+KINDS = len(POLL_FUNCTIONS)  # hot, cold, payloads, packages, deep_sync, settle
 
 def _runs(sessions: sessionmaker[Session]) -> list[WorkerJobRun]:
     with sessions() as session:
@@ -34,7 +35,7 @@ async def test_first_tick_enqueues_every_kind_of_every_active_tenant(resources: 
 
     result = await PollDispatcher(sessions, resources.redis, resources.enqueuer).tick()
 
-    assert (result.due, result.enqueued) == (15, 15)
+    assert (result.due, result.enqueued) == (3 * KINDS, 3 * KINDS)
     runs = _runs(sessions)
     assert {(r.tenant_id, r.function) for r in runs} == {(t, f) for t in active for f in POLL_FUNCTIONS.values()}
     hot = next(r for r in runs if r.tenant_id == active[0] and r.function == "read_message_logs")
@@ -50,12 +51,12 @@ async def test_nothing_is_enqueued_again_until_due_and_finished(resources: Resou
     add_tenants(sessions, 2)
     dispatcher = PollDispatcher(sessions, resources.redis, resources.enqueuer)
     now = utcnow()
-    assert (await dispatcher.tick(now)).enqueued == 10
+    assert (await dispatcher.tick(now)).enqueued == 2 * KINDS
 
     assert (await dispatcher.tick(now + timedelta(seconds=30))).due == 0
     blocked = await dispatcher.tick(now + timedelta(seconds=61))
     assert (blocked.due, blocked.enqueued) == (2, 0)  # hot is due but its previous job is still queued
-    assert len(_runs(sessions)) == 10
+    assert len(_runs(sessions)) == 2 * KINDS
 
     _finish_all(sessions)
     resumed = await dispatcher.tick(now + timedelta(seconds=62))
@@ -78,7 +79,7 @@ async def test_tenant_interval_overrides_global_config(resources: Resources) -> 
         )
     dispatcher = PollDispatcher(sessions, resources.redis, resources.enqueuer)
     now = utcnow()
-    assert (await dispatcher.tick(now)).enqueued == 9  # deep sync disabled for the second tenant
+    assert (await dispatcher.tick(now)).enqueued == 2 * KINDS - 1  # deep sync disabled for the second tenant
     _finish_all(sessions)
 
     later = await dispatcher.tick(now + timedelta(seconds=25))
@@ -90,27 +91,28 @@ async def test_restarted_controller_never_doubles_a_slot(resources: Resources) -
     sessions = resources.sessions
     add_tenants(sessions, 2)
     now = utcnow().replace(minute=0, second=10, microsecond=0)  # one second later is still the same slot
-    assert (await PollDispatcher(sessions, resources.redis, resources.enqueuer).tick(now)).enqueued == 10
+    assert (await PollDispatcher(sessions, resources.redis, resources.enqueuer).tick(now)).enqueued == 2 * KINDS
     _finish_all(sessions)
     await resources.redis.delete(CONTROLLER_POLL_STATE)  # as if it crashed after enqueueing, before recording
 
     again = await PollDispatcher(sessions, resources.redis, resources.enqueuer).tick(now + timedelta(seconds=1))
 
     assert again.enqueued == 0
-    assert len(_runs(sessions)) == 10
+    assert len(_runs(sessions)) == 2 * KINDS
     assert await resources.redis.hlen(CONTROLLER_POLL_STATE) == 2  # recorded from the ledger this time
 
 
 async def test_large_tick_crosses_enqueue_chunks_without_loss(resources: Resources) -> None:
     sessions = resources.sessions
-    add_tenants(sessions, 1100)  # 5,500 jobs: three pipelined enqueue chunks, two ledger writes in flight
+    add_tenants(sessions, 1100)  # 1,100 x KINDS jobs: several pipelined enqueue chunks, ledger writes in flight
 
     result = await PollDispatcher(sessions, resources.redis, resources.enqueuer).tick()
 
-    assert (result.due, result.enqueued) == (5500, 5500)
+    assert (result.due, result.enqueued) == (1100 * KINDS, 1100 * KINDS)
     with sessions() as session:
-        assert len(session.execute(select(WorkerJobRun.id).where(WorkerJobRun.status == "queued")).all()) == 5500
+        queued_runs = session.execute(select(WorkerJobRun.id).where(WorkerJobRun.status == "queued")).all()
+        assert len(queued_runs) == 1100 * KINDS
     queued = sum([await resources.redis.zcard(f"arq:queue:{q}") for q in
                   ("messagelog_read", "messagelog_read_cold", "payload_read", "package_read")])
-    assert queued == 5500
+    assert queued == 1100 * KINDS
     assert await resources.redis.hlen(CONTROLLER_POLL_STATE) == 1100

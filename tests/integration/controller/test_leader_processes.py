@@ -4,6 +4,7 @@ only when no other controller leads."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -15,11 +16,12 @@ from pathlib import Path
 
 import redis as redis_sync
 
+from controller.app import LoopIntervals
 from core.queues.keys import CONTROLLER_LEADER, CONTROLLER_LOOPS
 from core.settings import Settings
 from tests.processes import integramon, process_env, wait_until
 
-LOOPS = 7
+LOOPS = len(dataclasses.fields(LoopIntervals))  # one interval per supervised loop
 SCHEDULING_SLACK_S = 1.0  # process scheduling on a busy 2-core machine, on top of the lease
 
 

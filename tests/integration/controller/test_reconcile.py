@@ -11,12 +11,13 @@ from redis.asyncio import Redis
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from controller.dispatch import PollDispatcher
+from controller.dispatch import POLL_FUNCTIONS, PollDispatcher
 from core.db.models.base import utcnow
 from core.db.models.controller import WorkerProcess
 from core.db.models.ledger import WorkerJobRun
 from core.db.models.outbox import OutboxEvent
 from core.ledger.reconcile import reconcile
+from core.queues.catalog import function
 from core.queues.keys import worker_key
 from core.resources import Resources
 from tests.integration.controller.conftest import add_run, add_tenants
@@ -133,8 +134,10 @@ async def test_redis_flushed_under_queued_rows_frees_tenants_for_polling(resourc
     sessions, redis = resources.sessions, resources.redis
     add_tenants(sessions, 2)
     dispatcher = PollDispatcher(sessions, resources.redis, resources.enqueuer)
+    kinds = len(POLL_FUNCTIONS)
+    on_messagelog_read = sum(function(f).queue == "messagelog_read" for f in POLL_FUNCTIONS.values())
     first = await dispatcher.tick()
-    assert first.enqueued == 10
+    assert first.enqueued == 2 * kinds
     await redis.flushdb()
 
     young = await reconcile(sessions, redis, stale_after=STALE)
@@ -142,11 +145,11 @@ async def test_redis_flushed_under_queued_rows_frees_tenants_for_polling(resourc
 
     later = utcnow() + timedelta(minutes=46)
     report = await reconcile(sessions, redis, stale_after=STALE, now=later)
-    assert report.skipped == 10
+    assert report.skipped == 2 * kinds
     with sessions() as session:
         statuses = set(session.execute(select(WorkerJobRun.status)).scalars())
     assert statuses == {"skipped"}
 
     again = await dispatcher.tick(now=later + timedelta(hours=6))
-    assert again.enqueued == 10  # the dedup keys are free again, the jobs are back in Redis
-    assert await redis.zcard("arq:queue:messagelog_read") == 2
+    assert again.enqueued == 2 * kinds  # the dedup keys are free again, the jobs are back in Redis
+    assert await redis.zcard("arq:queue:messagelog_read") == 2 * on_messagelog_read

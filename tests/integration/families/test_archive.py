@@ -29,6 +29,7 @@ from core.storage import LocalObjectStore, open_store
 from functions.archive.bundle import data_key, manifest_key, sha256
 from functions.archive.export import ArchiveVerificationError, archive_day
 from functions.archive.jobs import archive_cpi_day
+from functions.archive.restore import load_archive, restore_records
 from functions.runner.context import JobContext
 from integramon.cli import main
 from tests.integration.families.conftest import add_logs
@@ -219,3 +220,40 @@ async def test_restore_refuses_a_tampered_archive(db: sessionmaker[Session], ten
     assert "Traceback" not in err
     with db() as s:
         assert s.scalar(select(MessageLog).where(MessageLog.message_guid == "forged")) is None
+
+
+async def test_restore_rearchive_prune_cycles_keep_manifest_and_table_consistent(
+    db: sessionmaker[Session], tenant_id: int, resources: Resources
+) -> None:
+    """pruned_count is the number of distinct archived messages not in the table, after every step."""
+    _seed(db, tenant_id)
+    settings = resources.settings
+    store = open_store(settings)
+
+    def check(expected_pruned: int, expected_in_table: int) -> None:
+        with db() as s:
+            row = s.scalar(select(ArchiveManifest).where(ArchiveManifest.day == OLD_DAY))
+            assert row is not None
+            in_table = int(s.scalar(select(func.count()).select_from(MessageLog).where(
+                MessageLog.log_end >= _at(OLD_DAY, 0), MessageLog.log_end < _at(OLD_DAY, 0) + timedelta(days=1)))
+                or 0)
+        assert (row.pruned_count, in_table) == (expected_pruned, expected_in_table)
+        assert row.pruned_count + in_table == row.message_count  # every archived message is in one place
+
+    def archive(prune: bool) -> int:
+        return archive_day(settings, db, tenant_id, OLD_DAY, prune=prune, store=store).pruned
+
+    assert archive(prune=True) == 5
+    check(5, 0)
+    for cycle in range(3):
+        restored = restore_records(db, tenant_id, load_archive(store, tenant_id, OLD_DAY), day=OLD_DAY)
+        assert restored.restored == 5 + (cycle > 0)
+        check(0, 5 + (cycle > 0))
+        archive(prune=False)  # re-archive of the restored day: same content, nothing pruned
+        check(0, 5 + (cycle > 0))
+        if cycle == 0:
+            add_logs(db, tenant_id, [{"log_end": _at(OLD_DAY, 20)}])  # a late arrival joins the day
+            archive(prune=False)
+            check(0, 6)
+        assert archive(prune=True) == 6
+        check(6, 0)

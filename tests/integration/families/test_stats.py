@@ -7,18 +7,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.cpi.models import MessageLog as CpiLog
 from core.db.migrate import upgrade
 from core.db.models.base import utcnow
 from core.db.models.messages import MessageLog
-from core.db.models.stats import StatsBucket, StatsWatermark
+from core.db.models.stats import StatsBucket, StatsDirty, StatsWatermark
 from core.db.session import create_db_engine, make_session_factory
 from core.errors import PermanentJobError
+from functions.ingestion.upsert import upsert_message_logs
 from functions.runner.context import JobContext
 from functions.stats.buckets import update_tenant
 from functions.stats.jobs import stats_update_t
+from functions.stats.verify import compare
 from tests.integration.families.conftest import add_logs, add_tenant
 
 H10 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -104,12 +107,10 @@ async def test_incremental_rebuilds_only_touched_buckets(
     assert untouched.message_count == 1
 
     nothing = await stats_update_t(job_ctx("stats_update_t"), tenant_id=tenant_id)
-    assert nothing["hours"] == 1  # the overlap re-reads the newest rows, harmlessly
+    assert (nothing["hours"], nothing["days"]) == (0, 0)  # nothing changed: nothing is rebuilt
 
-    with db.begin() as s:  # a status change re-stamped by the upsert is picked up
-        s.execute(
-            update(MessageLog).where(MessageLog.status == "FAILED").values(status="COMPLETED", stored_at=utcnow())
-        )
+    with db.begin() as s:  # any status change is marked by the trigger, whoever writes it
+        s.execute(update(MessageLog).where(MessageLog.status == "FAILED").values(status="COMPLETED"))
     await stats_update_t(job_ctx("stats_update_t"), tenant_id=tenant_id)
     cell = _cell(db, "hour", H10)
     assert cell is not None
@@ -147,5 +148,49 @@ def test_same_cells_on_sqlite(tmp_path: Path) -> None:
         assert cell is not None
         assert (cell.message_count, cell.failed_count, cell.p50_ms) == (5, 1, pytest.approx(300.0))
         assert cell.p95_ms == pytest.approx(880.0)
+
+        # The SQLite triggers mark the old and the new hour of a moved LogEnd, like PostgreSQL's.
+        with sessions.begin() as s:
+            upsert_message_logs(s, tid, [CpiLog(message_guid="S1", status="RETRY", log_start=H10,
+                                                log_end=H10 + timedelta(minutes=1), iflow_id="FlowA")])
+        with sessions.begin() as s:
+            update_tenant(s, tid)
+        with sessions.begin() as s:
+            upsert_message_logs(s, tid, [CpiLog(message_guid="S1", status="FAILED", log_start=H10,
+                                                log_end=H10 + timedelta(hours=26), iflow_id="FlowA")])
+        with sessions.begin() as s:
+            assert update_tenant(s, tid).hours == 2
+        with sessions() as s:
+            assert compare(s, tid) == []
     finally:
         engine.dispose()
+
+
+async def test_full_pass_keeps_pruned_days_and_empties_deserted_hours(
+    db: sessionmaker[Session], tenant_id: int, job_ctx: Callable[..., JobContext]
+) -> None:
+    """The one full pass after migration 1001 (no stats_watermark row): days whose logs were pruned keep
+    their cells, and an hour all of whose messages moved away before the marks existed is emptied."""
+    day1, day2 = H10 - timedelta(days=1), H10
+    pruned, _, moved = add_logs(db, tenant_id, [{"log_end": day1}, {"log_end": day2},
+                                                {"log_end": day2 + timedelta(hours=5)}])
+    await stats_update_t(job_ctx("stats_update_t"), tenant_id=tenant_id)
+    with db.begin() as s:  # prune day 1, move a message, then forget the marks as if written before 1001
+        s.execute(delete(MessageLog).where(MessageLog.message_guid == pruned))
+        s.execute(update(MessageLog).where(MessageLog.message_guid == moved)
+                  .values(log_end=day2 + timedelta(hours=7)))
+        s.execute(delete(StatsDirty))
+        s.execute(delete(StatsWatermark))
+
+    await stats_update_t(job_ctx("stats_update_t"), tenant_id=tenant_id)
+
+    kept = _cell(db, "day", day1.replace(hour=0))
+    assert kept is not None
+    assert kept.message_count == 1  # stats outlive the pruned logs
+    assert _cell(db, "hour", day2 + timedelta(hours=5)) is None
+    hour7 = _cell(db, "hour", day2 + timedelta(hours=7))
+    assert hour7 is not None
+    assert hour7.message_count == 1
+    with db() as s:
+        wrong = compare(s, tenant_id)
+    assert {(w[0], w[1]) for w in wrong} == {("hour", day1), ("day", day1.replace(hour=0))}  # only the pruned day
