@@ -25,8 +25,6 @@ METHODS = ("get", "post", "put", "patch", "delete")
 PENDING_AREAS: tuple[str, ...] = (
     r"^/api/v1/auth/",  # security: whoami, tokens
     r"^/api/v1/tenants(/\{tenant_id\}(/disable)?)?$",  # security (its settings sub-routes are typed)
-    r"^/api/v1/worker-tuning",  # bottleneck work
-    r"^/api/v1/redis-metrics$",  # bottleneck work
     r"^/health/",  # faults
 )
 
