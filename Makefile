@@ -22,7 +22,7 @@ test: install
 	bash scripts/check
 
 lock:
-	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python $(BIN)/python -q
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra peers -o requirements.lock --python $(BIN)/python -q
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

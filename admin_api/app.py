@@ -23,6 +23,7 @@ from admin_api.area_routes import route_handlers
 from admin_api.auth.middleware import CONSOLE_PAGES, PUBLIC_PATHS, BearerAuthMiddleware
 from admin_api.context import ApiContext
 from admin_api.errors import exception_handlers
+from admin_api.health.watch import watch_dependencies
 from admin_api.jobs.pg_pages import PgLedgerPages
 from admin_api.observability.api_stats import ApiStatsMiddleware
 from core.db.session import normalise_url
@@ -38,19 +39,22 @@ CONSOLE_DIR = Path(__file__).parent / "console"
 def _lifespan(settings: Settings, pool_size: int) -> Any:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with open_resources(settings, pool_size=pool_size) as resources:
+        # no start-up check: the API starts while Redis or the database is down and answers 503 until they return
+        async with open_resources(settings, pool_size=pool_size, check=False) as resources:
             pages = _ledger_pages(settings)
             if pages is not None:
                 await pages.open()
             ctx = ApiContext(settings=settings, resources=resources, secrets=SecretBox(settings), ledger_pages=pages)
             app.state.ctx = ctx
             flusher = asyncio.create_task(ctx.stats.run(resources.redis))
+            watch = asyncio.create_task(watch_dependencies(resources.redis, resources.engine))
             try:
                 yield
             finally:
-                flusher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await flusher
+                for task in (flusher, watch):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
                 if pages is not None:
                     await pages.close()
 

@@ -6,6 +6,7 @@ import argparse
 import os
 import secrets
 import shutil
+import sys
 from typing import Any
 
 import uvicorn
@@ -15,7 +16,7 @@ from admin_api.auth.services import ROLES, create_token
 from admin_api.metrics.prometheus import MULTIPROC_ENV
 from core.db.migrate import require_current_schema_at
 from core.db.session import create_db_engine, make_session_factory
-from core.errors import ConfigError
+from core.errors import ConfigError, ServiceUnavailable
 from core.settings import Settings
 
 __all__ = ["register"]
@@ -40,7 +41,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port or settings.api_port
     if args.workers < 1 or not 0 < port < 65536:
         raise ConfigError("--workers must be at least 1 and --port between 1 and 65535")
-    require_current_schema_at(settings.resolved_database_url)  # one clear line, not a lifespan traceback
+    try:
+        require_current_schema_at(settings.resolved_database_url)  # one clear line, not a lifespan traceback
+    except ServiceUnavailable as exc:  # a database outage is ridden out: serve 503s until it returns
+        print(f"integramon api: {exc}; starting anyway, database endpoints answer 503 until it is back",
+              file=sys.stderr)
     if args.workers > 1:
         # Each worker process builds its own app from the environment (the settings are the same); their
         # request metrics meet in prometheus_client's multiprocess folder, emptied at every start.

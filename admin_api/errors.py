@@ -1,8 +1,9 @@
 """HTTP errors of the API and the handlers that turn every failure into a clear 4xx/503 body.
 
 NotFound -> 404, Conflict -> 409, BadInput -> 400 naming the field; Litestar's own validation
-errors become 400 with the offending field; an unexpected exception is logged and answered 500
-without internals (the schemathesis test keeps that from ever happening).
+errors become 400 with the offending field; an unreachable Redis or database (any driver error that
+core.outage traces to one) is 503 naming the dependency; any other unexpected exception is logged
+and answered 500 without internals (the schemathesis test keeps that from ever happening).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from core.errors import CatalogError, ConfigError, IntegraMonError, ServiceUnavailable
+from core.outage import DATABASE, dependency_of
 
 __all__ = ["BadInput", "Conflict", "NotFound", "exception_handlers"]
 
@@ -65,9 +67,13 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     return response
 
 
+def _unavailable(dependency: str) -> Response[dict[str, Any]]:
+    return _body(503, f"{dependency} not reachable; try again shortly", {"dependency": dependency})
+
+
 def _ours(request: Request[Any, Any, Any], exc: IntegraMonError) -> Response[dict[str, Any]]:
     if isinstance(exc, ServiceUnavailable):
-        return _body(503, str(exc))
+        return _body(503, str(exc), {"dependency": exc.dependency} if exc.dependency else None)
     if isinstance(exc, CatalogError | ConfigError):
         return _body(400, str(exc))
     return _body(409, str(exc))
@@ -79,10 +85,13 @@ def _database(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[
         return _body(400, "a value cannot be stored (for example it contains a NUL character or is out of range)")
     if isinstance(exc, IntegrityError):
         return _body(409, "the change conflicts with existing data")
-    return _body(503, "database not reachable")
+    return _unavailable(DATABASE)
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    dependency = dependency_of(exc)
+    if dependency is not None:  # Redis or the database is down: 503 naming it, never a 500
+        return _unavailable(dependency)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _body(HTTP_500_INTERNAL_SERVER_ERROR, "internal error (logged)")
 

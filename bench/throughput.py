@@ -22,15 +22,13 @@ from arq import create_pool
 from arq.connections import RedisSettings
 from sqlalchemy import func, select
 
-from bench.common import bench_settings, child_env, integramon_cmd, median, reset_redis
+from bench.common import bench_settings, child_env, integramon_cmd, median, private_redis_server, reset_redis
 from core.db.models.ledger import WorkerJobRun
 from core.db.session import create_db_engine
 from core.queues.catalog import NOOP
 from core.queues.enqueue import EnqueueRequest
 from core.resources import open_resources
 from core.settings import Settings
-
-ARQ_REDIS = "redis://127.0.0.1:6379/13"
 
 
 async def _enqueue_ours(settings: Settings, jobs: int) -> None:
@@ -59,17 +57,17 @@ def run_ours(settings: Settings, jobs: int, concurrency: int) -> float:
     return jobs / elapsed
 
 
-async def _enqueue_arq(jobs: int) -> None:
-    pool = await create_pool(RedisSettings.from_dsn(ARQ_REDIS), default_queue_name="arq:queue:bench")
+async def _enqueue_arq(jobs: int, url: str) -> None:
+    pool = await create_pool(RedisSettings.from_dsn(url), default_queue_name="arq:queue:bench")
     await pool.flushdb()
     for start in range(0, jobs, 500):
         await asyncio.gather(*(pool.enqueue_job("noop") for _ in range(min(500, jobs - start))))
     await pool.aclose()
 
 
-def run_arq(jobs: int) -> float:
-    asyncio.run(_enqueue_arq(jobs))
-    env = {**os.environ, "BENCH_ARQ_REDIS": ARQ_REDIS}
+def run_arq(jobs: int, url: str) -> float:
+    asyncio.run(_enqueue_arq(jobs, url))
+    env = {**os.environ, "BENCH_ARQ_REDIS": url}
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "arq", "bench.arq_noop.WorkerSettings", "--burst"], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -82,12 +80,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=100)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = bench_settings("throughput", 12, Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp, private_redis_server(Path(tmp)) as redis_url:
+        arq_redis = redis_url.rsplit("/", 1)[0] + "/1"
+        settings = bench_settings("throughput", 0, Path(tmp), redis_url=redis_url)
         ours, raw = [], []
         for _ in range(args.repeat):
             ours.append(run_ours(settings, args.jobs, args.concurrency))
-            raw.append(run_arq(args.jobs))
+            raw.append(run_arq(args.jobs, arq_redis))
     result = {
         "benchmark": "throughput", "jobs": args.jobs, "repeat": args.repeat, "concurrency": args.concurrency,
         "integramon_jobs_per_s": round(median(ours), 1), "raw_arq_jobs_per_s": round(median(raw), 1),

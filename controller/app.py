@@ -2,7 +2,13 @@
 
 A standby waits for the lease (checking again as soon as the current lease can expire, so it takes
 over within one lease period of the leader's death); the leader renews every third of the lease
-and stops all loops the moment a renewal fails, so two controllers never act at once.
+and stops all loops the moment a renewal is refused (another controller holds the key, or Redis lost
+it) or when it could not renew for most of a lease, so two controllers never act at once. An
+unreachable Redis is an outage, not an exit: the lease loop retries with backoff, logs the outage
+once, and leads again after it (re-acquiring the key when Redis came back empty).
+
+The lease loop also stamps a liveness file (``controller --live`` reads it): this process turns and
+when it last reached Redis. Per-loop health stays in ``--status`` and ``/health/ready``.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
+import time
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
@@ -18,14 +26,18 @@ from controller.depth import QueueSampler
 from controller.dispatch import PollDispatcher
 from controller.health import WorkerHealthWatch
 from controller.lease import LeaderLease, current_leader, new_controller_id
+from controller.liveness import LivenessFile, liveness_path
 from controller.metrics_dispatch import MetricDispatcher
 from controller.outbox import OutboxRelay
 from controller.pressure import PressureSampler
 from controller.reconcile import Reconciler
+from controller.retention import Retention
 from controller.schedules import ScheduleRunner
 from controller.supervisor import LoopSpec, Supervisor
 from core.errors import IntegraMonError
+from core.outage import OutageLog, backoff_s
 from core.resources import Resources
+from core.settings import Settings
 
 __all__ = ["Controller", "LeaseHeld", "LoopIntervals"]
 
@@ -44,11 +56,13 @@ class LoopIntervals:
     queue_sampler: float = 15.0
     pressure_sampler: float = 15.0
     outbox_relay: float = 1.0
+    retention: float = 300.0
 
     @classmethod
-    def for_settings(cls, queue_sample_seconds: float, heartbeat_ttl_seconds: float) -> LoopIntervals:
-        return cls(queue_sampler=queue_sample_seconds, pressure_sampler=queue_sample_seconds,
-                   health=max(1.0, heartbeat_ttl_seconds / 2))
+    def for_settings(cls, settings: Settings) -> LoopIntervals:
+        return cls(queue_sampler=settings.queue_sample_seconds, pressure_sampler=settings.queue_sample_seconds,
+                   health=max(1.0, settings.heartbeat_ttl_seconds / 2), reconcile=settings.reconcile_seconds,
+                   retention=settings.retention_seconds)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
@@ -64,14 +78,17 @@ class Controller:
         settings = resources.settings
         self.resources = resources
         self.controller_id = controller_id or new_controller_id()
-        self.intervals = intervals or LoopIntervals.for_settings(settings.queue_sample_seconds,
-                                                                 settings.heartbeat_ttl_seconds)
+        self.intervals = intervals or LoopIntervals.for_settings(settings)
         self.lease = LeaderLease(resources.redis, self.controller_id, settings.controller_lease_seconds)
         self.is_leader = False
         self._backoff_base_s = backoff_base_s
+        self.outages = OutageLog(log, f"controller {self.controller_id}")
+        self.liveness = LivenessFile(liveness_path(settings))
         sessions, redis, enqueuer = resources.sessions, resources.redis, resources.enqueuer
         self.health = WorkerHealthWatch(sessions, redis)
-        self.reconciler = Reconciler(sessions, redis, settings.stale_queue_minutes)
+        self.reconciler = Reconciler(sessions, redis, settings.stale_queue_minutes,
+                                     settings.job_vanished_grace_seconds)
+        self.retention = Retention(sessions)
         self.schedules = ScheduleRunner(sessions, enqueuer)
         self.dispatcher = PollDispatcher(sessions, redis, enqueuer)
         self.metrics = MetricDispatcher(sessions, enqueuer)
@@ -90,43 +107,69 @@ class Controller:
             LoopSpec("metric_dispatch", i.metric_dispatch, self.metrics.tick),
             LoopSpec("queue_sampler", i.queue_sampler, self.sampler.tick),
             LoopSpec("pressure_sampler", i.pressure_sampler, self.pressure.tick),
-            LoopSpec("outbox_relay", i.outbox_relay, self.relay.tick),
+            # short ceiling: delivery resumes within a few seconds of the broker's return
+            LoopSpec("outbox_relay", i.outbox_relay, self.relay.tick, backoff_max_s=2.0),
+            LoopSpec("retention", i.retention, self.retention.tick),
         ]
 
     def _supervisor(self) -> Supervisor:
         # on stop or lease loss an in-flight iteration may finish (bounded by half a lease) so its
         # transaction is not torn apart; the loops' own guards make a late write harmless
         return Supervisor(self.resources.redis, self.controller_id, self.loop_specs(),
-                          backoff_base_s=self._backoff_base_s, drain_s=max(1.0, self.lease.lease_ms / 2000))
+                          backoff_base_s=self._backoff_base_s, drain_s=max(1.0, self.lease.lease_ms / 2000),
+                          outages=self.outages)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Compete for the lease until ``stop`` is set; lead while holding it."""
+        failures = 0
         try:
             while not stop.is_set():
+                self.liveness.stamp(redis_ok=failures == 0)
                 try:
                     if await self.lease.try_acquire():
+                        self._lease_reachable()
+                        failures = 0
                         await self._lead(stop)
                         continue
+                    self._lease_reachable()
+                    failures = 0
                     await _wait(stop, await self.lease.wait_hint_s())
                 except (RedisError, OSError) as exc:
-                    log.error("controller %s: Redis error while checking the lease: %s", self.controller_id, exc)
-                    await _wait(stop, 1.0)
+                    failures += 1
+                    self.outages.failed("lease", exc)
+                    self.liveness.stamp(redis_ok=False)
+                    await _wait(stop, backoff_s(failures, 0.2, 2.0, random.random()))
         finally:
             with contextlib.suppress(RedisError, OSError):
                 await self.lease.release()
             await self.relay.close()
+            self.liveness.remove()
+
+    def _lease_reachable(self) -> None:
+        self.outages.recovered("lease")
 
     async def _lead(self, stop: asyncio.Event) -> None:
         log.info("controller %s is now the leader", self.controller_id)
         self.is_leader = True
         task = asyncio.create_task(self._supervisor().run(), name="supervisor")
+        held_until = time.monotonic() + self.lease.lease_ms / 1000
         try:
             while not stop.is_set() and not task.done():
                 await _wait(stop, self.lease.lease_ms / 3000)
                 if stop.is_set():
                     break
-                if not await self._renewed():
+                renewed = await self._renewed()
+                self.liveness.stamp(redis_ok=renewed is not None)
+                if renewed:
+                    held_until = time.monotonic() + self.lease.lease_ms / 1000
+                    continue
+                if renewed is False:
                     log.error("controller %s lost the leader lease; stopping its loops", self.controller_id)
+                    break
+                # Redis unreachable: nobody can take the key meanwhile, but stop before it could expire
+                if time.monotonic() > held_until - self.lease.lease_ms / 3000:
+                    log.error("controller %s could not renew its lease in time; stopping its loops",
+                              self.controller_id)
                     break
         finally:
             self.is_leader = False
@@ -136,12 +179,15 @@ class Controller:
             log.error("controller %s: supervisor stopped: %r; restarting it", self.controller_id, outcome)
             await _wait(stop, 1.0)
 
-    async def _renewed(self) -> bool:
+    async def _renewed(self) -> bool | None:
+        """True renewed, False refused (the key is gone or another's), None when Redis did not answer."""
         try:
-            return await self.lease.renew()
+            renewed = await self.lease.renew()
         except (RedisError, OSError) as exc:
-            log.error("controller %s could not renew its lease: %s", self.controller_id, exc)
-            return False
+            self.outages.failed("lease", exc)
+            return None
+        self.outages.recovered("lease")
+        return renewed
 
     async def run_once(self) -> tuple[bool, Supervisor]:
         """Every loop once under the lease (refused while another controller leads)."""

@@ -1,9 +1,14 @@
-"""``integramon controller [--once] [--status]``: run the controller, run its loops once, or report health."""
+"""``integramon controller [--once] [--status] [--live]``: run the controller, run its loops once, report
+readiness (leader and every loop's health) or liveness (this host's controller process turns its lease
+loop and reaches Redis: the container health check)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
+import random
 import signal
 import sys
 import time
@@ -13,11 +18,16 @@ from redis.asyncio import Redis
 
 from controller.app import Controller
 from controller.lease import current_leader
+from controller.liveness import LivenessFile, judge, liveness_path
 from controller.loop_state import LoopState, read_loop_states
+from core.errors import ServiceUnavailable
+from core.outage import OutageLog, backoff_s
 from core.resources import check_redis, open_resources
 from core.settings import Settings
 
 __all__ = ["format_state", "register"]
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: Any) -> None:
@@ -26,10 +36,17 @@ def register(subparsers: Any) -> None:
     mode.add_argument("--once", action="store_true", help="run every loop once and exit (non-zero if one failed)")
     mode.add_argument("--status", action="store_true",
                       help="print the leader and each loop's health; non-zero if a loop is unhealthy or no leader")
+    mode.add_argument("--live", action="store_true",
+                      help="liveness for a container health check: zero while this host's controller process "
+                           "turns its lease loop and reaches Redis (loop health is --status)")
     parser.set_defaults(handler=_controller)
 
 
 def _controller(args: argparse.Namespace, settings: Settings) -> int:
+    if args.live:
+        verdict = judge(liveness_path(settings))
+        print(verdict.detail, file=sys.stdout if verdict.live else sys.stderr)
+        return 0 if verdict.live else 1
     if args.status:
         return asyncio.run(_status(settings))
     if args.once:
@@ -42,8 +59,22 @@ async def _serve(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with open_resources(settings) as resources:
-        await Controller(resources).run(stop)
+    outages = OutageLog(log, "controller")
+    waiting = LivenessFile(liveness_path(settings))
+    failures = 0
+    while not stop.is_set():
+        waiting.stamp(redis_ok=False)
+        try:
+            async with open_resources(settings) as resources:
+                outages.recovered("start")
+                await Controller(resources).run(stop)
+            return 0
+        except ServiceUnavailable as exc:  # Redis or the database not there yet: wait, never exit
+            failures += 1
+            if outages.failed("start", exc) is None:
+                log.error("controller cannot start: %s; retrying", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff_s(failures, 0.5, 5.0, random.random()))
     return 0
 
 

@@ -25,6 +25,7 @@ from controller.sql import is_postgres
 from core.db.models.base import utcnow
 from core.db.models.outbox import OutboxEvent
 from core.errors import ServiceUnavailable
+from core.outage import RABBITMQ
 from core.settings import Settings
 
 __all__ = ["OutboxRelay"]
@@ -74,7 +75,8 @@ class OutboxRelay:
                 session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(waiting))
                                 .values(attempts=OutboxEvent.attempts + 1, last_error=error[:500]))
         if error is not None:
-            raise ServiceUnavailable(f"RabbitMQ publish failed, {len(rows) - len(sent)} events wait: {error}")
+            raise ServiceUnavailable(f"RabbitMQ publish failed, {len(rows) - len(sent)} events wait: {error}",
+                                     dependency=RABBITMQ)
         return len(sent)
 
     def _publish(self, rows: list[Any]) -> tuple[list[int], str | None]:

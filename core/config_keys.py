@@ -136,6 +136,19 @@ for _key in (
               scope="global", unit="days"),
     ConfigKey("retention.chat_days", "int", 180, "Days chat tasks and answers are kept.", 1, 3650,
               scope="global", unit="days"),
+    # ledger, outbox, audit and schedule-firing retention, pruned by the controller's retention loop
+    ConfigKey("retention.job_run_days", "int", 30, "Days a finished ledger run (worker_job_run) is kept; "
+              "unfinished and dead-lettered runs are never pruned.", 1, 3650, scope="global", unit="days"),
+    ConfigKey("retention.job_attempt_days", "int", 30, "Days a finished attempt (worker_job_attempt) is "
+              "kept (attempts also go with their run).", 1, 3650, scope="global", unit="days"),
+    ConfigKey("retention.outbox_sent_days", "int", 7, "Days a delivered outbox event is kept (unsent events "
+              "are never pruned).", 1, 3650, scope="global", unit="days"),
+    ConfigKey("retention.audit_log_days", "int", 365, "Days an audit log entry is kept.", 1, 3650,
+              scope="global", unit="days"),
+    ConfigKey("retention.schedule_run_days", "int", 30, "Days a schedule firing (job_run) is kept.", 1, 3650,
+              scope="global", unit="days"),
+    ConfigKey("retention.batch_rows", "int", 1000, "Rows deleted per retention batch (one short transaction "
+              "each, so enqueues never wait long).", 100, 50000, scope="global", unit="rows"),
     ConfigKey("cleanup.pending_config_max_age_hours", "int", 72, "Pending configurations never applied "
               "are removed after this many hours.", 1, 8760, scope="global", unit="hours"),
     ConfigKey("periodic.disabled", "list[str]", [], "Steps of periodic_jobs to skip (retention, archive, "

@@ -40,7 +40,14 @@ class CatalogError(IntegraMonError):
 
 
 class ServiceUnavailable(IntegraMonError):
-    """A backing service (Redis, database, RabbitMQ, S3) does not answer."""
+    """A backing service (Redis, database, RabbitMQ, S3) does not answer.
+
+    ``dependency`` names it ("Redis", "PostgreSQL", "RabbitMQ"...) for outage logs and 503 bodies.
+    """
+
+    def __init__(self, message: str, *, dependency: str = "") -> None:
+        super().__init__(message)
+        self.dependency = dependency
 
 
 class LedgerError(IntegraMonError):

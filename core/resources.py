@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db.migrate import require_current_schema
 from core.db.session import create_db_engine, make_session_factory
 from core.errors import ServiceUnavailable
+from core.outage import DATABASE, REDIS
 from core.queues.enqueue import Enqueuer
 from core.secrets import SecretBox
 from core.settings import Settings
@@ -56,7 +57,7 @@ async def check_redis(redis: Redis, url: str) -> None:
     try:
         await redis.ping()
     except (RedisError, OSError) as exc:
-        raise ServiceUnavailable(f"Redis not reachable at {url}: {exc}") from exc
+        raise ServiceUnavailable(f"Redis not reachable at {url}: {exc}", dependency=REDIS) from exc
 
 
 def check_database(engine: Engine) -> None:
@@ -64,22 +65,38 @@ def check_database(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
     except OperationalError as exc:
-        raise ServiceUnavailable(f"database not reachable ({engine.url.render_as_string()}): {exc.orig}") from exc
+        raise ServiceUnavailable(f"database not reachable ({engine.url.render_as_string()}): {exc.orig}",
+                                 dependency=DATABASE) from exc
+
+
+def _schema_if_reachable(engine: Engine) -> None:
+    """Refuse an old schema when the database answers; start anyway (and serve 503s) when it does not."""
+    try:
+        check_database(engine)
+    except ServiceUnavailable:
+        return
+    require_current_schema(engine)
 
 
 @asynccontextmanager
-async def open_resources(settings: Settings, *, pool_size: int = 5) -> AsyncIterator[Resources]:
+async def open_resources(settings: Settings, *, pool_size: int = 5, check: bool = True) -> AsyncIterator[Resources]:
     """Open and check Redis and the database (reachable, schema as new as this code); close both on exit.
 
     ``pool_size`` is the role's default; ``INTEGRAMON_DB_POOL_SIZE`` / ``INTEGRAMON_DB_MAX_OVERFLOW`` override it.
+    ``check=False`` is for a server that must start while a dependency is down and answer 503 until
+    it returns (the admin API): both clients connect lazily and reconnect by themselves; the schema
+    is still checked when the database answers at start.
     """
     size = pool_size if settings.db_pool_size is None else settings.db_pool_size
     engine = create_db_engine(settings.resolved_database_url, pool_size=size, max_overflow=settings.db_max_overflow)
     redis = Redis.from_url(settings.redis_url)
     try:
-        await check_redis(redis, settings.redis_url)
-        check_database(engine)
-        require_current_schema(engine)
+        if check:
+            await check_redis(redis, settings.redis_url)
+            check_database(engine)
+            require_current_schema(engine)
+        else:
+            _schema_if_reachable(engine)
         sessions = make_session_factory(engine)
         sealer = SecretBox(settings).encrypt_bytes
         resources = Resources(settings, engine, sessions, redis, Enqueuer(redis, sessions, sealer))

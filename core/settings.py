@@ -52,6 +52,10 @@ class Settings:
     cloudwatch_namespace: str = ""
     # bottlenecks (controller): DesiredWorkers = ready / (slots per worker x this), capped while a limit holds
     scaling_backlog_per_slot: float = 5.0
+    # controller: fault recovery and retention (faults)
+    reconcile_seconds: float = 60.0
+    job_vanished_grace_seconds: float = 30.0
+    retention_seconds: float = 300.0
     # storage
     archive_dir: Path | None = None
     s3_endpoint_url: str = ""

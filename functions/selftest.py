@@ -21,9 +21,12 @@ __all__ = ["JOBS"]
 @implements(NOOP)
 async def noop(ctx: JobContext, **kwargs: Any) -> None:
     """Does nothing. ``counter``: increment that Redis hash field (exactly-once checks); ``stamp``:
-    record the start time in that hash (pickup latency benchmark)."""
+    record the start time in that hash (pickup latency benchmark); ``incr``: INCR that key (the
+    peer benchmark's workload)."""
     started = time.time()
-    counter, stamp = kwargs.get("counter"), kwargs.get("stamp")
+    counter, stamp, incr = kwargs.get("counter"), kwargs.get("stamp"), kwargs.get("incr")
+    if incr:
+        await ctx.resources.redis.incr(str(incr))
     if counter:
         await ctx.resources.redis.hincrby(str(counter), ctx.job_id, 1)
     if stamp:

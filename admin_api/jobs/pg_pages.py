@@ -4,26 +4,41 @@ The ledger search is the API's busiest call. Going through the sync ORM costs a 
 ping, BEGIN/ROLLBACK and per-row Python conversion; here a few autocommit async connections run one
 (auto-prepared) statement whose result is already the JSON of the page, so Python only concatenates
 bytes. Other databases (SQLite) use :func:`admin_api.jobs.queries.search_runs`.
+
+The connections live in a ``psycopg_pool.AsyncConnectionPool``: it opens them in the background
+(the API starts while the database is down), drops a connection that broke, and reconnects with
+backoff (a series of attempts ends after a few seconds and the next request starts a new one, so the
+pool never sleeps long after a long outage). A request during an outage gets ServiceUnavailable
+(503 naming PostgreSQL); the first failure also asks the pool to check its idle connections, and a
+query that failed on a connection broken by a past outage is tried once more on a fresh one, so
+pages answer 200 again as soon as the database does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from admin_api.jobs.queries import SUMMARY_COLUMNS, encode_cursor
 from admin_api.jobs.schemas import RunFilter
 from core.errors import ServiceUnavailable
+from core.outage import DATABASE
 
 __all__ = ["FRESH_S", "PgLedgerPages"]
 
 FRESH_S = 0.25  # how long an identical ledger page may be served again without a new query
 _MAX_FRESH = 512
+_WAIT_S = 3.0  # longest a request waits for a connection before answering 503
+# psycopg_pool doubles its reconnect delay without a ceiling; giving up a series of attempts after a
+# few seconds caps it: the next request (or check) starts a new series at once, whatever the outage's length
+_RECONNECT_S = 8.0
 
 _FIELDS = SUMMARY_COLUMNS  # (JSON key, column): RunSummary's fields, like the ORM path
 
@@ -77,35 +92,29 @@ def _statement(where: sql.Composable) -> sql.Composed:
     return sql.SQL(_PAGE).format(columns=columns, where=where, pairs=pairs)
 
 
+async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
+    await conn.execute("SET TIME ZONE 'UTC'")  # JSON timestamps as +00:00, like the rest of the API
+
+
 class PgLedgerPages:
-    """A few autocommit connections (no module state: one instance per app, opened in its lifespan)."""
+    """A small connection pool and a page cache (no module state: one instance per app, opened in its lifespan)."""
 
     def __init__(self, dsn: str, size: int = 4) -> None:
-        self._dsn = dsn
-        self._size = size
-        self._idle: asyncio.Queue[psycopg.AsyncConnection[Any]] = asyncio.Queue()
-        self._all: list[psycopg.AsyncConnection[Any]] = []
+        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
+            dsn, min_size=size, max_size=size, open=False, timeout=_WAIT_S, reconnect_timeout=_RECONNECT_S,
+            kwargs={"autocommit": True, "prepare_threshold": 1}, configure=_configure, name="ledger-pages")
         self._statements: dict[tuple[str, ...], bytes] = {}  # at most 2^7 filter shapes
         self._fresh: dict[tuple[Any, ...], tuple[float, bytes]] = {}
         self._inflight: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
 
     async def open(self) -> None:
-        for _ in range(self._size):
-            self._idle.put_nowait(await self._connect())
+        """Start connecting in the background; the API serves (503 for pages) until the database answers."""
+        # the pool logs every failed reconnect; the API's dependency watch says it once per outage instead
+        logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
+        await self._pool.open(wait=False)
 
     async def close(self) -> None:
-        for conn in self._all:
-            await conn.close()
-        self._all.clear()
-
-    async def _connect(self) -> psycopg.AsyncConnection[Any]:
-        try:
-            conn = await psycopg.AsyncConnection.connect(self._dsn, autocommit=True, prepare_threshold=1)
-            await conn.execute("SET TIME ZONE 'UTC'")  # JSON timestamps as +00:00, like the rest of the API
-        except psycopg.OperationalError as exc:
-            raise ServiceUnavailable(f"database not reachable: {exc}") from exc
-        self._all.append(conn)
-        return conn
+        await self._pool.close()
 
     async def page(self, flt: RunFilter) -> bytes:
         """``{"items": [...], "next_cursor": ...}`` as JSON bytes.
@@ -144,17 +153,24 @@ class PgLedgerPages:
         statement = self._statements.get(shape)
         if statement is None:
             statement = self._statements[shape] = _statement(where).as_bytes(None)
-        conn = await self._idle.get()
         try:
-            row = await (await conn.execute(statement, params)).fetchone()
-        except psycopg.OperationalError as exc:
-            self._all.remove(conn)
-            conn = await self._connect()
-            raise ServiceUnavailable(f"database query failed: {exc}") from exc
-        finally:
-            self._idle.put_nowait(conn)
+            row = await self._fetch(statement, params)
+        except psycopg.OperationalError:
+            await self._pool.check()  # drop every idle connection the outage broke, then try once more
+            try:
+                row = await self._fetch(statement, params)
+            except psycopg.OperationalError as exc:
+                raise ServiceUnavailable(f"{DATABASE} query failed: {exc}", dependency=DATABASE) from exc
         assert row is not None
         items: str = row[0]
         more, last_at, last_id = row[1], row[2], row[3]
         cursor = f'"{encode_cursor(last_at, last_id)}"' if more and last_at is not None else "null"
         return b'{"items":' + items.encode() + b',"next_cursor":' + cursor.encode() + b"}"
+
+    async def _fetch(self, statement: bytes, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        try:
+            async with self._pool.connection() as conn:
+                return await (await conn.execute(statement, params)).fetchone()
+        except PoolTimeout as exc:
+            raise ServiceUnavailable(f"{DATABASE} not reachable: no connection within {_WAIT_S:g} s",
+                                     dependency=DATABASE) from exc

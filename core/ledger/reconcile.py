@@ -1,8 +1,15 @@
 """Reconciliation: bring ledger rows that can no longer finish on their own to an honest state.
 
-Two cases (docs/controller.md, "Reconciliation"):
+Three cases (docs/controller.md, "Reconciliation"; the third is issue 17's Redis data loss):
 - a ``queued`` (or ``retrying``) row older than the stale-queue timeout whose job is no longer
-  runnable in Redis (job key or queue entry gone, not in progress) -> ``skipped``;
+  runnable in Redis (job key or queue entry gone, not in progress) -> ``skipped`` (the seed's rule);
+- a younger ``queued`` / ``retrying`` row whose job vanished from Redis (a flush or a restart
+  without persistence) -> ``skipped`` with reason ``job vanished`` once it is older than a short
+  grace (the ledger row is written before the push, so a brand-new row may not be in Redis yet)
+  and no result of it is in Redis (a finished job whose ending still waits in a worker's recorder).
+  Skipping, not re-enqueueing: polls are re-dispatched by the controller at once (the dedup key is
+  free again) and catch up from their watermark; any other job can be replayed from the console;
+  the ledger holds only redacted arguments, so a re-push could not always rebuild the job;
 - a ``running`` row whose worker heartbeat is gone and whose in-progress lease is gone ->
   ``retrying`` when the job still sits in its queue (a worker will claim it again), else ``skipped``.
 
@@ -20,8 +27,8 @@ import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis
@@ -33,14 +40,15 @@ from core.db.models.controller import WorkerProcess
 from core.db.models.ledger import WorkerJobAttempt, WorkerJobRun
 from core.events.outbox import record_events
 from core.ledger.states import AttemptStatus, RunStatus
-from core.queues.keys import worker_key
+from core.queues.keys import result_key, worker_key
 from core.queues.state import JobState, job_states
 
-__all__ = ["JobState", "ReconcileReport", "Recovery", "reconcile", "reconcile_once"]
+__all__ = ["VANISHED", "JobState", "ReconcileReport", "Recovery", "reconcile", "reconcile_once"]
 
 _RUN: Table = WorkerJobRun.__table__  # type: ignore[assignment]
 _ATTEMPT: Table = WorkerJobAttempt.__table__  # type: ignore[assignment]
 CHUNK = 5000
+VANISHED = "job vanished"  # reconcile_meta.reason of a waiting run whose job Redis lost
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +59,8 @@ class _Candidate:
     status: str
     worker_id: str | None
     attempt: int
+    stale: bool = True  # older than the stale-queue timeout (False: only past the vanished-job grace)
+    has_result: bool = False  # Redis holds its result: it finished, the ledger write is on its way
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,18 +95,25 @@ REASONS = {
     "stale_retrying": "waiting for a retry longer than the stale-queue timeout and no longer in Redis",
     "worker_lost_requeued": "worker heartbeat gone; the job is still queued and will run again",
     "worker_lost": "worker heartbeat gone and the job is neither in progress nor queued",
+    VANISHED: "the job vanished from Redis (data lost or flushed) before it ran",
 }
 
 
 async def reconcile(sessions: sessionmaker[Session], redis: Redis, *, stale_after: timedelta,
-                    now: datetime | None = None) -> ReconcileReport:
-    """One reconciliation pass; see the module docstring for the rules."""
+                    vanished_after: timedelta | None = None, now: datetime | None = None) -> ReconcileReport:
+    """One reconciliation pass; see the module docstring for the rules.
+
+    ``vanished_after`` is the grace after which a waiting run whose job is gone from Redis is
+    recovered (None: only the stale-queue rule applies).
+    """
     now = now or utcnow()
-    candidates = await asyncio.to_thread(_load_candidates, sessions, now - stale_after)
+    grace_cutoff = now - min(vanished_after, stale_after) if vanished_after is not None else None
+    candidates = await asyncio.to_thread(_load_candidates, sessions, now - stale_after, grace_cutoff)
     report = ReconcileReport(examined=len(candidates))
     if not candidates:
         return report
     states = await _job_states(redis, candidates)
+    candidates = await _mark_results(redis, candidates, states)
     workers = sorted({c.worker_id for c in candidates if c.status == RunStatus.RUNNING and c.worker_id})
     alive = await _alive_workers(redis, workers)
     decisions = [d for c, s in zip(candidates, states, strict=True) if (d := decide(c, s, alive)) is not None]
@@ -109,9 +126,11 @@ async def reconcile(sessions: sessionmaker[Session], redis: Redis, *, stale_afte
     return report
 
 
-async def reconcile_once(sessions: sessionmaker[Session], redis: Redis, stale_minutes: float) -> ReconcileReport:
-    """The common call with the settings' timeout (the controller loop and the admin API's "reconcile now")."""
-    return await reconcile(sessions, redis, stale_after=timedelta(minutes=stale_minutes))
+async def reconcile_once(sessions: sessionmaker[Session], redis: Redis, stale_minutes: float,
+                         vanished_grace_s: float | None = None) -> ReconcileReport:
+    """The common call with the settings' timeouts (the controller loop and the admin API's "reconcile now")."""
+    vanished = timedelta(seconds=vanished_grace_s) if vanished_grace_s is not None else None
+    return await reconcile(sessions, redis, stale_after=timedelta(minutes=stale_minutes), vanished_after=vanished)
 
 
 def decide(c: _Candidate, job_state: int, alive_workers: set[str]) -> Recovery | None:
@@ -119,6 +138,10 @@ def decide(c: _Candidate, job_state: int, alive_workers: set[str]) -> Recovery |
     if c.status in (RunStatus.QUEUED, RunStatus.RETRYING):
         if job_state != JobState.GONE:
             return None
+        if not c.stale:
+            if c.has_result:
+                return None  # it ran and finished; the worker's ledger write will close the row
+            return Recovery(c.id, c.status, RunStatus.SKIPPED.value, VANISHED, c.worker_id, c.attempt)
         reason = "stale_queued" if c.status == RunStatus.QUEUED else "stale_retrying"
         return Recovery(c.id, c.status, RunStatus.SKIPPED.value, reason, c.worker_id, c.attempt)
     if (c.worker_id and c.worker_id in alive_workers) or job_state == JobState.IN_PROGRESS:
@@ -128,16 +151,42 @@ def decide(c: _Candidate, job_state: int, alive_workers: set[str]) -> Recovery |
     return Recovery(c.id, c.status, RunStatus.SKIPPED.value, "worker_lost", c.worker_id, c.attempt)
 
 
-def _load_candidates(sessions: sessionmaker[Session], cutoff: datetime) -> list[_Candidate]:
+def _load_candidates(sessions: sessionmaker[Session], cutoff: datetime,
+                     grace_cutoff: datetime | None) -> list[_Candidate]:
+    """Waiting rows past the stale timeout (or the vanished-job grace) and every running row."""
+    waiting_since = grace_cutoff or cutoff
     stmt = select(_RUN.c.id, _RUN.c.arq_job_id, _RUN.c.queue, _RUN.c.status, _RUN.c.worker_id,
-                  _RUN.c.attempt).where(or_(
-                      and_(_RUN.c.status == RunStatus.QUEUED.value, _RUN.c.enqueued_at < cutoff,
+                  _RUN.c.attempt, _RUN.c.enqueued_at).where(or_(
+                      and_(_RUN.c.status == RunStatus.QUEUED.value, _RUN.c.enqueued_at < waiting_since,
                            _RUN.c.started_at.is_(None)),
-                      and_(_RUN.c.status == RunStatus.RETRYING.value, _RUN.c.enqueued_at < cutoff),
+                      and_(_RUN.c.status == RunStatus.RETRYING.value,
+                           or_(_RUN.c.enqueued_at < cutoff, _RUN.c.updated_at < waiting_since)),
                       _RUN.c.status == RunStatus.RUNNING.value,
                   ))
     with sessions() as session:
-        return [_Candidate(*row) for row in session.execute(stmt)]
+        return [_Candidate(*row[:6], stale=_aware(row[6]) < cutoff) for row in session.execute(stmt)]
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+async def _mark_results(redis: Redis, candidates: list[_Candidate], states: list[int]) -> list[_Candidate]:
+    """For waiting rows that may have vanished: whether Redis holds their result (they finished)."""
+    young = [i for i, (c, s) in enumerate(zip(candidates, states, strict=True))
+             if not c.stale and s == JobState.GONE and c.status != RunStatus.RUNNING]
+    if not young:
+        return candidates
+    async with redis.pipeline(transaction=False) as pipe:
+        for i in young:
+            pipe.exists(result_key(candidates[i].job_id))
+        found = await pipe.execute()
+    marked = list(candidates)
+    for i, n in zip(young, found, strict=True):
+        if n:
+            marked[i] = replace(candidates[i], has_result=True)
+    return marked
 
 
 async def _job_states(redis: Redis, candidates: Sequence[_Candidate]) -> list[int]:

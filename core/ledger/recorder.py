@@ -1,35 +1,55 @@
 """Batched ledger recording for workers (group commit).
 
-Every attempt start and end goes into an in-memory batch; a flusher writes each batch in ONE
-transaction (executemany, so psycopg pipelines it) and only then lets the worker finish the jobs in
-Redis and reuse their slots. A job therefore never leaves Redis before its ledger row says how it
-ended, yet the cost per job is a fraction of a round trip. When a job ends before its start was
-flushed, start and end are merged into a single write.
+Every attempt start and end goes into an in-memory batch; the flusher writes each batch in ONE
+transaction and only then lets the worker finish the jobs in Redis and reuse their slots. A job
+therefore never leaves Redis before its ledger row says how it ended, yet the cost per job is a
+fraction of a round trip. When a job ends before its start was flushed, start and end are merged.
+
+Faults: ``run`` is the flusher's body and is restartable. A batch stays in flight until both its
+commit and the ``on_committed`` hook (the Redis finish) have succeeded; when either raises, ``run``
+raises and the worker's supervisor calls it again after a backoff, which retries the same batch
+(the commit only if it did not happen yet), so endings wait out an outage of any length, in order.
+The writes are idempotent (terminal rows are never overwritten, an attempt row is inserted once),
+so a commit whose acknowledgement was lost does no harm when repeated.
+
+On PostgreSQL a batch is one statement (data-modifying CTEs over unnest'ed arrays) run in autocommit
+on the recorder's own async psycopg connection: one round trip per batch whatever its size, no thread hop.
+
+Small groups: the flush timer (``flush_interval_s``) only runs while other jobs are still executing
+(``executing()``): when the last running job ends the batch is written at once, so a one-slot
+worker does not wait on the timer for every job.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
+import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, and_, bindparam, insert, text, update
-from sqlalchemy.exc import SQLAlchemyError
+import psycopg
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, insert, text, update
 
 from core.db.models.base import utcnow
 from core.db.models.ledger import ACTIVE_STATUSES_SQL, WorkerJobAttempt, WorkerJobRun
 from core.errors import LedgerError
-from core.events.outbox import record_events
+from core.events.outbox import EVENT_TOPICS, record_events
 from core.ledger.states import AttemptStatus, RunStatus
 
-__all__ = ["AttemptRecord", "LedgerRecorder"]
+__all__ = ["LOST", "AttemptRecord", "LedgerRecorder"]
 
 log = logging.getLogger(__name__)
+START_DELAY_S = 0.05  # how long an attempt start may wait for its ending to share one write
+LOST = AttemptStatus.LOST.value  # its worker vanished and another worker claimed the run again
 # A literal predicate: executemany cannot expand an IN list, and terminal rows must never be overwritten.
 _ACTIVE = text(f"worker_job_run.{ACTIVE_STATUSES_SQL}")
+_PARAM = re.compile(r"(?<!:):(\w+)")  # SQLAlchemy-style :name -> psycopg's %(name)s
 _RUN: Table = WorkerJobRun.__table__  # type: ignore[assignment]
 _ATTEMPT: Table = WorkerJobAttempt.__table__  # type: ignore[assignment]
 
@@ -64,11 +84,296 @@ class AttemptRecord:
         return AttemptStatus(self.run_status.value).value
 
 
+@dataclass(slots=True)
+class _Batch:
+    starts: list[AttemptRecord]
+    ends: list[AttemptRecord]
+    committed: bool = False
+
+
+class LedgerRecorder:
+    """Collects attempt records and writes them in batches (see the module docstring)."""
+
+    def __init__(self, engine: Engine, flush_interval_s: float,
+                 on_committed: Callable[[list[Any]], Awaitable[None]],
+                 executing: Callable[[], int] = lambda: 0) -> None:
+        self._engine = engine
+        self._interval = flush_interval_s
+        self._on_committed = on_committed
+        self._executing = executing
+        self._starts: list[AttemptRecord] = []
+        self._ends: list[AttemptRecord] = []
+        self._batch: _Batch | None = None
+        self._dirty = asyncio.Event()
+        self._closing = False
+        self._busy_since: float | None = None
+        self._set_based = engine.dialect.name == "postgresql"
+        self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    def started(self, record: AttemptRecord) -> None:
+        """Queue the 'running' write of an attempt (not awaited: the job runs meanwhile)."""
+        self._starts.append(record)
+        self._dirty.set()
+
+    def finished(self, record: AttemptRecord) -> asyncio.Future[None]:
+        """Queue the end of an attempt; the future resolves after commit and the ``after`` hook."""
+        record.done = asyncio.get_running_loop().create_future()
+        self._ends.append(record)
+        self._dirty.set()
+        return record.done
+
+    def request_close(self) -> None:
+        """Let ``run`` return once everything pending is written."""
+        self._closing = True
+        self._dirty.set()
+
+    @property
+    def pending(self) -> int:
+        """Endings not yet committed and finished in Redis."""
+        return len(self._ends) + (len(self._batch.ends) if self._batch else 0)
+
+    def busy_for(self) -> float:
+        """Seconds the current write (or Redis finish) has been under way; 0 when none is."""
+        return 0.0 if self._busy_since is None else time.monotonic() - self._busy_since
+
+    def abandon(self, reason: str) -> int:
+        """Give up on every pending ending (shutdown during an outage); returns how many were dropped."""
+        ends = [*(self._batch.ends if self._batch else []), *self._ends]
+        self._batch, self._starts, self._ends = None, [], []
+        error = LedgerError(reason)
+        for r in ends:
+            if r.done and not r.done.done():
+                r.done.set_exception(error)
+                r.done.exception()  # retrieved: the job task may already be gone
+        return len(ends)
+
+    async def run(self) -> None:
+        """The flusher: write batches until closed. Raises on a failed write; call it again to retry."""
+        while True:
+            if self._batch is None:
+                if not self._starts and not self._ends:
+                    if self._closing:
+                        return
+                    self._dirty.clear()
+                    await self._dirty.wait()
+                    continue
+                await self._gather()
+                self._batch = _Batch(self._starts, self._ends)
+                self._starts, self._ends = [], []
+            await self._flush(self._batch)
+            self._batch = None
+
+    async def _gather(self) -> None:
+        """Let more records join the batch. Endings hold slots, so once one is queued the batch waits at
+        most one flush interval, and not at all when no other job still runs; attempt starts hold
+        nothing, so alone they wait up to START_DELAY_S for their job's ending to join them (one write
+        per short job instead of two)."""
+        loop = asyncio.get_running_loop()
+        start_deadline = loop.time() + max(self._interval, START_DELAY_S)
+        end_deadline: float | None = None
+        while not self._closing:
+            if self._ends:
+                if self._executing() <= 0:
+                    return
+                if end_deadline is None:
+                    end_deadline = loop.time() + self._interval
+                deadline = end_deadline
+            else:
+                deadline = start_deadline
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            self._dirty.clear()
+            try:
+                await asyncio.wait_for(self._dirty.wait(), left)
+            except TimeoutError:
+                return
+
+    async def _flush(self, batch: _Batch) -> None:
+        ended = {id(r) for r in batch.ends}
+        fresh_starts = [r for r in batch.starts if id(r) not in ended]
+        self._busy_since = time.monotonic()
+        try:
+            if not batch.committed:
+                if self._set_based:
+                    await self._write_pg(fresh_starts, batch.ends)
+                else:
+                    await asyncio.to_thread(self._write, fresh_starts, batch.ends)
+                batch.committed = True
+                for r in fresh_starts:
+                    r.start_written = True
+            if batch.ends:
+                await self._on_committed([r.after for r in batch.ends])
+        finally:
+            self._busy_since = None
+        for r in batch.ends:
+            if r.done and not r.done.done():
+                r.done.set_result(None)
+
+    def _write(self, starts: list[AttemptRecord], ends: list[AttemptRecord]) -> None:
+        """SQLite: one transaction of executemany steps (run in a thread)."""
+        now = utcnow()
+        new_attempts = [*starts, *(r for r in ends if not r.start_written)]
+        with self._engine.begin() as conn:
+            _write_rows(conn, starts, new_attempts, ends, now)
+            record_events(conn, [r.event for r in ends if r.event])
+
+    async def _write_pg(self, starts: list[AttemptRecord], ends: list[AttemptRecord]) -> None:
+        """PostgreSQL: the batch as one statement on the recorder's own async autocommit connection
+        (no thread hop, no pool checkout or pre-ping per batch); reconnects after a failure."""
+        new_attempts = [*starts, *(r for r in ends if not r.start_written)]
+        statement = pg_batch_statement(starts, new_attempts, ends, utcnow())
+        if statement is None:
+            return
+        conn = self._conn
+        try:
+            if conn is None or conn.closed:
+                conn = self._conn = await psycopg.AsyncConnection.connect(self._dsn, autocommit=True,
+                                                                          connect_timeout=5)
+            await conn.execute(_PARAM.sub(r"%(\1)s", statement[0]).encode(), statement[1])
+        except psycopg.Error as exc:
+            self._conn = None
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+            raise LedgerError(f"ledger write failed: {exc}") from exc
+
+    async def release(self) -> None:
+        """Close the recorder's connection (at shutdown)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), 1.0)
+
+
+# ---- PostgreSQL: the whole batch is ONE statement (data-modifying CTEs; columns travel as arrays) ----
+# One statement is atomic on its own, so the recorder runs it in autocommit: one round trip per
+# batch however many jobs it holds, instead of BEGIN + a statement per step + COMMIT.
+
+_PG_START_RUNS = f"""
+start_runs AS (
+  UPDATE worker_job_run AS r
+  SET status = 'running', attempt = u.attempt, started_at = u.started, worker_id = u.worker,
+      updated_at = :now, next_attempt_at = NULL
+  FROM unnest(CAST(:s_ids AS varchar[]), CAST(:s_attempts AS integer[]), CAST(:s_started AS timestamptz[]),
+              CAST(:s_workers AS varchar[])) AS u(id, attempt, started, worker)
+  WHERE r.arq_job_id = u.id AND r.{ACTIVE_STATUSES_SQL} RETURNING 1)"""
+# A new attempt of a run whose earlier attempt is still 'running' means that attempt's worker is gone
+# (its lease expired and the job was claimed again): say so instead of leaving it 'running' forever.
+_PG_MARK_LOST = f"""
+lost AS (
+  UPDATE worker_job_attempt AS a
+  SET status = '{LOST}', finished_at = :now, error_type = 'WorkerLost',
+      error_message = 'the worker of this attempt stopped; the job was claimed again'
+  FROM unnest(CAST(:l_ids AS varchar[]), CAST(:l_attempts AS integer[])) AS u(id, attempt)
+  WHERE a.arq_job_id = u.id AND a.attempt < u.attempt AND a.status = 'running' RETURNING 1)"""
+# Inserted once per (job, attempt), and only for jobs the ledger knows (a repeated commit is harmless).
+_PG_INSERT_ATTEMPTS = """
+new_attempts AS (
+  INSERT INTO worker_job_attempt (arq_job_id, attempt, worker_id, status, started_at, finished_at, duration_ms,
+                                  error_type, error_message)
+  SELECT u.id, u.attempt, u.worker, u.status, u.started, u.finished, u.duration, u.etype, u.emsg
+  FROM unnest(CAST(:a_ids AS varchar[]), CAST(:a_attempts AS integer[]), CAST(:a_workers AS varchar[]),
+              CAST(:a_statuses AS varchar[]), CAST(:a_started AS timestamptz[]),
+              CAST(:a_finished AS timestamptz[]), CAST(:a_durations AS integer[]), CAST(:a_etypes AS varchar[]),
+              CAST(:a_emsgs AS text[]))
+       AS u(id, attempt, worker, status, started, finished, duration, etype, emsg)
+  WHERE EXISTS (SELECT 1 FROM worker_job_run r WHERE r.arq_job_id = u.id)
+    AND NOT EXISTS (SELECT 1 FROM worker_job_attempt a WHERE a.arq_job_id = u.id AND a.attempt = u.attempt)
+  RETURNING 1)"""
+_PG_END_RUNS = f"""
+end_runs AS (
+  UPDATE worker_job_run AS r
+  SET status = u.status, attempt = u.attempt, started_at = u.started, worker_id = u.worker,
+      finished_at = u.finished, duration_ms = u.duration, error_type = u.etype, error_message = u.emsg,
+      result_summary = CAST(u.result AS jsonb), next_attempt_at = u.next, updated_at = :now
+  FROM unnest(CAST(:e_ids AS varchar[]), CAST(:e_statuses AS varchar[]), CAST(:e_attempts AS integer[]),
+              CAST(:e_started AS timestamptz[]), CAST(:e_workers AS varchar[]), CAST(:e_finished AS timestamptz[]),
+              CAST(:e_durations AS integer[]), CAST(:e_etypes AS varchar[]), CAST(:e_emsgs AS text[]),
+              CAST(:e_results AS text[]), CAST(:e_nexts AS timestamptz[]))
+       AS u(id, status, attempt, started, worker, finished, duration, etype, emsg, result, next)
+  WHERE r.arq_job_id = u.id AND r.{ACTIVE_STATUSES_SQL} RETURNING 1)"""
+_PG_END_ATTEMPTS = """
+end_attempts AS (
+  UPDATE worker_job_attempt AS a
+  SET status = u.status, finished_at = u.finished, duration_ms = u.duration, error_type = u.etype,
+      error_message = u.emsg
+  FROM unnest(CAST(:w_ids AS varchar[]), CAST(:w_attempts AS integer[]), CAST(:w_statuses AS varchar[]),
+              CAST(:w_finished AS timestamptz[]), CAST(:w_durations AS integer[]), CAST(:w_etypes AS varchar[]),
+              CAST(:w_emsgs AS text[])) AS u(id, attempt, status, finished, duration, etype, emsg)
+  WHERE a.arq_job_id = u.id AND a.attempt = u.attempt RETURNING 1)"""
+_PG_EVENTS = """
+events AS (
+  INSERT INTO outbox_event (routing_key, payload, created_at, attempts)
+  SELECT u.k, CAST(u.p AS jsonb), :now, 0
+  FROM unnest(CAST(:v_keys AS varchar[]), CAST(:v_payloads AS text[])) AS u(k, p) RETURNING 1)"""
+
+
+def pg_batch_statement(starts: list[AttemptRecord], new_attempts: list[AttemptRecord], ends: list[AttemptRecord],
+                       now: datetime) -> tuple[str, dict[str, Any]] | None:
+    """The batch as one SQL statement and its parameters (None when there is nothing to write)."""
+    parts: list[str] = []
+    params: dict[str, Any] = {"now": now}
+    if starts:
+        parts.append(_PG_START_RUNS)
+        params.update(s_ids=[r.job_id for r in starts], s_attempts=[r.attempt for r in starts],
+                      s_started=[r.started_at for r in starts], s_workers=[r.worker_id for r in starts])
+    retried = [r for r in new_attempts if r.attempt > 1]
+    if retried:
+        parts.append(_PG_MARK_LOST)
+        params.update(l_ids=[r.job_id for r in retried], l_attempts=[r.attempt for r in retried])
+    if new_attempts:
+        parts.append(_PG_INSERT_ATTEMPTS)
+        rows = [_attempt_row(r) for r in new_attempts]
+        params.update(a_ids=[r["arq_job_id"] for r in rows], a_attempts=[r["attempt"] for r in rows],
+                      a_workers=[r["worker_id"] for r in rows], a_statuses=[r["status"] for r in rows],
+                      a_started=[r["started_at"] for r in rows], a_finished=[r["finished_at"] for r in rows],
+                      a_durations=[r["duration_ms"] for r in rows], a_etypes=[r["error_type"] for r in rows],
+                      a_emsgs=[r["error_message"] for r in rows])
+    if ends:
+        parts.append(_PG_END_RUNS)
+        params.update(
+            e_ids=[r.job_id for r in ends], e_statuses=[r.run_status.value for r in ends],
+            e_attempts=[r.attempt for r in ends], e_started=[r.started_at for r in ends],
+            e_workers=[r.worker_id for r in ends], e_finished=[r.finished_at for r in ends],
+            e_durations=[r.duration_ms for r in ends], e_etypes=[r.error_type for r in ends],
+            e_emsgs=[r.error_message for r in ends],
+            e_results=[None if r.result_summary is None else json.dumps(r.result_summary) for r in ends],
+            e_nexts=[r.next_attempt_at for r in ends])
+    written = [r for r in ends if r.start_written]
+    if written:
+        parts.append(_PG_END_ATTEMPTS)
+        params.update(w_ids=[r.job_id for r in written], w_attempts=[r.attempt for r in written],
+                      w_statuses=[r.attempt_status for r in written], w_finished=[r.finished_at for r in written],
+                      w_durations=[r.duration_ms for r in written], w_etypes=[r.error_type for r in written],
+                      w_emsgs=[r.error_message for r in written])
+    events = [r.event for r in ends if r.event]
+    if events:
+        for key, _ in events:
+            if key not in EVENT_TOPICS:
+                raise ValueError(f"unknown event topic {key!r}")
+        parts.append(_PG_EVENTS)
+        params.update(v_keys=[k for k, _ in events], v_payloads=[json.dumps(p, default=str) for _, p in events])
+    if not parts:
+        return None
+    return "WITH" + ",".join(parts) + "\nSELECT 1", params
+
+
+# ---- SQLite (single-host dev mode): executemany, same steps ----
+
 _START_RUN = (
     update(_RUN)
     .where(and_(_RUN.c.arq_job_id == bindparam("b_id"), _ACTIVE))
     .values(status=RunStatus.RUNNING.value, attempt=bindparam("b_attempt"), started_at=bindparam("b_started"),
             worker_id=bindparam("b_worker"), updated_at=bindparam("b_now"), next_attempt_at=None)
+)
+_MARK_LOST = (
+    update(_ATTEMPT)
+    .where(and_(_ATTEMPT.c.arq_job_id == bindparam("b_id"), _ATTEMPT.c.attempt < bindparam("b_attempt"),
+                _ATTEMPT.c.status == RunStatus.RUNNING.value))
+    .values(status=LOST, finished_at=bindparam("b_now"), error_type="WorkerLost",
+            error_message="the worker of this attempt stopped; the job was claimed again")
 )
 _END_RUN = (
     update(_RUN)
@@ -87,97 +392,27 @@ _END_ATTEMPT = (
 )
 
 
-class LedgerRecorder:
-    """Collects attempt records and writes them in batches from a background task."""
-
-    def __init__(self, engine: Engine, flush_interval_s: float,
-                 on_committed: Callable[[list[Any]], Awaitable[None]]) -> None:
-        self._engine = engine
-        self._interval = flush_interval_s
-        self._on_committed = on_committed
-        self._starts: list[AttemptRecord] = []
-        self._ends: list[AttemptRecord] = []
-        self._dirty = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._closing = False
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="ledger-flusher")
-
-    def started(self, record: AttemptRecord) -> None:
-        """Queue the 'running' write of an attempt (not awaited: the job runs meanwhile)."""
-        self._starts.append(record)
-        self._dirty.set()
-
-    def finished(self, record: AttemptRecord) -> asyncio.Future[None]:
-        """Queue the end of an attempt; the future resolves after commit and the ``after`` hook."""
-        record.done = asyncio.get_running_loop().create_future()
-        self._ends.append(record)
-        self._dirty.set()
-        return record.done
-
-    async def close(self) -> None:
-        """Flush what is pending and stop."""
-        self._closing = True
-        self._dirty.set()
-        if self._task:
-            await self._task
-
-    async def _run(self) -> None:
-        while True:
-            await self._dirty.wait()
-            if self._interval > 0 and not self._closing:
-                await asyncio.sleep(self._interval)
-            self._dirty.clear()
-            starts, ends = self._starts, self._ends
-            self._starts, self._ends = [], []
-            if starts or ends:
-                await self._flush(starts, ends)
-            if self._closing and not self._starts and not self._ends:
-                return
-
-    async def _flush(self, starts: list[AttemptRecord], ends: list[AttemptRecord]) -> None:
-        ended = {id(r) for r in ends}
-        fresh_starts = [r for r in starts if id(r) not in ended]
-        for attempt in range(1, 6):
-            try:
-                await asyncio.to_thread(self._write, fresh_starts, ends)
-                break
-            except SQLAlchemyError as exc:
-                log.warning("ledger write failed (try %d/5): %s", attempt, exc)
-                if attempt == 5:
-                    error = LedgerError(f"ledger write failed: {exc}")
-                    for r in ends:
-                        if r.done and not r.done.done():
-                            r.done.set_exception(error)
-                    return
-                await asyncio.sleep(0.2 * attempt)
-        for r in fresh_starts:
-            r.start_written = True
-        try:
-            await self._on_committed([r.after for r in ends])
-        finally:
-            for r in ends:
-                if r.done and not r.done.done():
-                    r.done.set_result(None)
-
-    def _write(self, starts: list[AttemptRecord], ends: list[AttemptRecord]) -> None:
-        now = utcnow()
-        with self._engine.begin() as conn:
-            if starts:
-                conn.execute(_START_RUN, [
-                    {"b_id": r.job_id, "b_attempt": r.attempt, "b_started": r.started_at, "b_worker": r.worker_id,
-                     "b_now": now} for r in starts])
-            new_attempts = [*starts, *(r for r in ends if not r.start_written)]
-            if new_attempts:
-                conn.execute(insert(_ATTEMPT), [_attempt_row(r) for r in new_attempts])
-            if ends:
-                params = [_end_params(r, now) for r in ends]
-                conn.execute(_END_RUN, params)
-                written = [_attempt_end_params(r) for r in ends if r.start_written]
-                if written:
-                    conn.execute(_END_ATTEMPT, written)
-                record_events(conn, [r.event for r in ends if r.event])
+def _write_rows(conn: Connection, starts: list[AttemptRecord], new_attempts: list[AttemptRecord],
+                ends: list[AttemptRecord], now: datetime) -> None:
+    if starts:
+        conn.execute(_START_RUN, [
+            {"b_id": r.job_id, "b_attempt": r.attempt, "b_started": r.started_at, "b_worker": r.worker_id,
+             "b_now": now} for r in starts])
+    retried = [r for r in new_attempts if r.attempt > 1]
+    if retried:
+        conn.execute(_MARK_LOST, [{"b_id": r.job_id, "b_attempt": r.attempt, "b_now": now} for r in retried])
+    if new_attempts:
+        existing = {(row[0], row[1]) for row in conn.execute(
+            _ATTEMPT.select().with_only_columns(_ATTEMPT.c.arq_job_id, _ATTEMPT.c.attempt)
+            .where(_ATTEMPT.c.arq_job_id.in_({r.job_id for r in new_attempts})))}
+        rows = [_attempt_row(r) for r in new_attempts if (r.job_id, r.attempt) not in existing]
+        if rows:
+            conn.execute(insert(_ATTEMPT), rows)
+    if ends:
+        conn.execute(_END_RUN, [_end_params(r, now) for r in ends])
+        written = [_attempt_end_params(r) for r in ends if r.start_written]
+        if written:
+            conn.execute(_END_ATTEMPT, written)
 
 
 def _attempt_row(r: AttemptRecord) -> dict[str, Any]:

@@ -32,6 +32,8 @@ class Heartbeat(msgspec.Struct, kw_only=True):
     version: str | None = None
     started_at: float | None = None
     last_seen: float | None = None
+    # "ok", or "degraded: <dependency> unavailable" while the worker rides out an outage (jobs wait)
+    state: str = "ok"
 
     @property
     def slots_used(self) -> int:

@@ -30,11 +30,12 @@ class Heartbeat:
     ttl_s: float
     started_at: float = field(default_factory=time.time)
 
-    async def beat(self, redis: Redis, concurrency: int, running: list[str]) -> None:
+    async def beat(self, redis: Redis, concurrency: int, running: list[str], state: str = "ok") -> None:
+        """Publish liveness; ``state`` is "ok" or "degraded: <dependency> unavailable" (jobs wait)."""
         record = HeartbeatRecord(
             worker_id=self.worker_id, group=self.group, queues=self.queues, concurrency=concurrency,
             running=running, host=socket.gethostname(), pid=os.getpid(), version=VERSION,
-            started_at=self.started_at, last_seen=time.time())
+            started_at=self.started_at, last_seen=time.time(), state=state)
         async with redis.pipeline(transaction=False) as pipe:
             pipe.set(worker_key(self.worker_id), encode_heartbeat(record), px=int(self.ttl_s * 1000))
             pipe.sadd(WORKERS_INDEX, self.worker_id)

@@ -5,6 +5,10 @@
 - Records every attempt in the run ledger through the batched recorder before a job leaves Redis.
 - Heartbeats, renews in-progress leases, honours cancel requests and re-reads tuning while running.
 - On stop: claims nothing more, lets running jobs finish within the grace period, re-queues the rest.
+- Rides out Redis and database outages: every helper task (claim loop, ledger flusher, wake-up
+  listener, heartbeat, tuning) runs under one Supervisor (functions.runner.supervision), endings wait
+  in the recorder until the ledger and Redis take them, and the worker stops only when asked to or
+  when a helper keeps failing unexpectedly (then ``WorkerStats.failure`` is set: exit code 1).
 """
 
 from __future__ import annotations
@@ -13,12 +17,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from arq.jobs import deserialize_job_raw
-from redis.asyncio.client import PubSub
 
 from core.db.models.base import utcnow
 from core.errors import LedgerError
@@ -31,11 +34,14 @@ from functions.runner.claim import ClaimedJob, JobClaimer, RedisFinish
 from functions.runner.context import JobContext
 from functions.runner.heartbeat import Heartbeat, new_worker_id
 from functions.runner.outcome import Ending, apply_ending
+from functions.runner.supervision import DATABASE, REDIS, Outages, Supervisor
 from functions.runner.tuning import ConcurrencySource
 
 __all__ = ["GroupWorker", "WorkerStats"]
 
 log = logging.getLogger(__name__)
+_FALLBACK_POLL_S = 0.2  # claim interval while the wake-up listener is reconnecting
+_LAST_WRITE_S = 2.0  # at shutdown, how long endings may still wait for the ledger and Redis
 
 
 @dataclass(slots=True)
@@ -44,13 +50,14 @@ class WorkerStats:
     succeeded: int = 0
     retried: int = 0
     failed: int = 0
+    failure: str | None = None  # set when a helper task failed for good: the process exits non-zero
 
 
 class GroupWorker:
     """One worker process's job loop (see the module docstring)."""
 
     def __init__(self, resources: Resources, *, group: str, queues: list[str],
-                 implementations: dict[str, JobFunction], concurrency: ConcurrencySource,
+                 implementations: Mapping[str, JobFunction], concurrency: ConcurrencySource,
                  burst: bool = False, name: str | None = None) -> None:
         settings = resources.settings
         self.resources = resources
@@ -66,13 +73,19 @@ class GroupWorker:
         self._inner: dict[str, asyncio.Task[Any]] = {}
         self._aborting: set[str] = set()
         self._interrupting: set[str] = set()
+        self._awaiting_ledger = 0  # running jobs whose function has ended (their ending waits for the flush)
         self._wake = asyncio.Event()
         self._tuning_changed = asyncio.Event()
         self._stopping = False
+        self._listening = False
+        self._claim_busy_since: float | None = None
+        self._stall_reported = False
+        self._outages = Outages(self.worker_id)
+        self._supervisor = Supervisor(self._outages, self._helper_failed)
         self._claimer = JobClaimer(resources.redis, queues, self.worker_id,
                                    lease_ms=int(settings.job_lease_seconds * 1000))
         self._recorder = LedgerRecorder(resources.engine, settings.ledger_flush_interval_ms / 1000,
-                                        self._after_commit)
+                                        self._after_commit, executing=self._executing)
         self._heartbeat = Heartbeat(self.worker_id, group, queues, settings.heartbeat_ttl_seconds)
         self.busy_listener: Callable[[bool], None] | None = None  # told when the first job starts / last ends
 
@@ -89,26 +102,30 @@ class GroupWorker:
         self._stopping = True
         self._wake.set()
 
+    def _helper_failed(self, name: str, exc: BaseException) -> None:
+        """Escalation from the supervisor: a helper keeps failing, so the worker drains and exits non-zero."""
+        if self.stats.failure is None:
+            self.stats.failure = f"{name}: {type(exc).__name__}: {exc}"
+        self.request_stop()
+
+    def _executing(self) -> int:
+        return len(self._running) - self._awaiting_ledger
+
     async def run(self) -> WorkerStats:
         self._limit = await self._concurrency.current()
-        self._recorder.start()
-        pubsub = self.resources.redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(TUNING_CHANNEL, *(wake_channel(q) for q in self.queues))
-        await self._heartbeat.beat(self.resources.redis, self._limit, [])
-        helpers = [asyncio.create_task(coro) for coro in
-                   (self._listen(pubsub), self._heartbeat_loop(), self._tuning_loop())]
+        spawn = self._supervisor.spawn
+        spawn("ledger-flusher", self._recorder.run)
+        spawn("wake-listener", self._listen)
+        spawn("heartbeat", self._heartbeat_loop)
+        if not self._concurrency.is_fixed:
+            spawn("tuning", self._tuning_loop)
+        claim_loop = spawn("claim-loop", self._claim_loop)
         log.info("worker %s serving %s with %d slots", self.worker_id, ", ".join(self.queues), self._limit)
         try:
-            await self._claim_loop()
+            await claim_loop
             await self._drain()
         finally:
-            for task in helpers:
-                task.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
-            await self._recorder.close()
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
-            await self._heartbeat.remove(self.resources.redis)
+            await self._shutdown()
         log.info("worker %s stopped: %s", self.worker_id, self.stats)
         return self.stats
 
@@ -119,16 +136,22 @@ class GroupWorker:
             free = self._limit - len(self._running)
             next_due: int | None = None
             if free > 0:
-                jobs, next_due = await self._claimer.claim(free)
+                self._claim_busy_since = time.monotonic()
+                try:
+                    jobs, next_due = await self._claimer.claim(free)
+                finally:
+                    self._claim_busy_since = None
+                self._outages.recovered(REDIS)
                 for job in jobs:
                     self._start(job)
                 if jobs and len(jobs) == free:
                     continue
                 if self._burst and not jobs and not self._running and await self._queues_empty():
                     return
-            timeout = poll
+            # without the wake-up listener (pub/sub reconnecting) new work is found by polling
+            timeout = poll if self._listening else min(poll, _FALLBACK_POLL_S)
             if next_due is not None:
-                timeout = min(poll, max(0.0, next_due / 1000 - time.time()))
+                timeout = min(timeout, max(0.0, next_due / 1000 - time.time()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
@@ -207,57 +230,85 @@ class GroupWorker:
                 self.stats.retried += 1
             else:
                 self.stats.failed += 1
+        self._awaiting_ledger += 1
         try:
             await self._recorder.finished(record)
-        except LedgerError as exc:
-            # The job stays leased in Redis: when the lease expires it runs again (jobs are idempotent),
-            # which is better than finishing a job whose outcome the ledger never saw.
-            log.error("job %s not finished in Redis because the ledger is unavailable: %s", job.job_id, exc)
+        except LedgerError:
+            pass  # abandoned at shutdown during an outage: the drain logs how many, the lease brings it back
+        finally:
+            self._awaiting_ledger -= 1
 
     async def _after_commit(self, finishes: list[RedisFinish]) -> None:
+        self._outages.recovered(DATABASE)
         await self._claimer.finish(finishes)
+        self._outages.recovered(REDIS)
         requeued = {f.queue_key.removeprefix("arq:queue:")
                     for f in finishes if not f.terminal and f.retry_at_ms is None}
         for name in requeued:
             await self.resources.redis.publish(wake_channel(name), 1)
 
-    async def _listen(self, pubsub: PubSub) -> None:
-        while True:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
-            if message is None:
-                continue
-            channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
-            if channel == TUNING_CHANNEL:
-                self._tuning_changed.set()
-            else:
-                self._wake.set()
+    async def _listen(self) -> None:
+        """Wake-ups and tuning changes from pub/sub; restarted (resubscribing) after a disconnect."""
+        pubsub = self.resources.redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(TUNING_CHANNEL, *(wake_channel(q) for q in self.queues))
+            self._listening = True
+            self._wake.set()  # wake-ups published while we were not listening are lost: look once now
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
+                if message is None:
+                    continue
+                channel = message["channel"]
+                if (channel.decode() if isinstance(channel, bytes) else channel) == TUNING_CHANNEL:
+                    self._tuning_changed.set()
+                else:
+                    self._wake.set()
+        finally:
+            self._listening = False
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pubsub.aclose(), 1.0)  # type: ignore[no-untyped-call]
 
     async def _heartbeat_loop(self) -> None:
+        """Beat, renew leases and read cancel requests while the worker can make progress; a worker
+        whose claim loop or ledger flusher is stuck stops beating, so its leases run out."""
         interval = self.resources.settings.heartbeat_interval_seconds
         while True:
-            await asyncio.sleep(interval)
-            try:
+            stall = self._stall()
+            if stall is None:
+                self._stall_reported = False
                 running = list(self._running)
-                await self._heartbeat.beat(self.resources.redis, self._limit, running)
+                state = "degraded: " + ", ".join(self._outages.down) + " unavailable" if self._outages.down else "ok"
+                await self._heartbeat.beat(self.resources.redis, self._limit, running, state)
                 await self._claimer.renew_leases(running)
                 for job_id in await self._claimer.abort_requests(running):
                     self._cancel_inner(job_id, self._aborting)
-            except Exception as exc:  # a Redis blip must not kill the worker; leases outlive a few misses
-                log.warning("heartbeat failed: %s", exc)
+                self._outages.recovered(REDIS)
+            elif not self._stall_reported:
+                self._stall_reported = True
+                log.error("worker %s cannot make progress (%s): heartbeat and lease renewal withheld",
+                          self.worker_id, stall)
+            await asyncio.sleep(interval)
+
+    def _stall(self) -> str | None:
+        """Why this worker cannot make progress right now, or None when its loops are alive."""
+        limit = self.resources.settings.heartbeat_ttl_seconds
+        dead = [name for name in self._supervisor.dead() if not self._stopping or name != "claim-loop"]
+        if dead:
+            return "helper ended: " + ", ".join(dead)
+        if self._claim_busy_since is not None and time.monotonic() - self._claim_busy_since > limit:
+            return f"a claim has been waiting for more than {limit:g} s"
+        if self._recorder.busy_for() > limit:
+            return f"a ledger flush has been waiting for more than {limit:g} s"
+        return None
 
     async def _tuning_loop(self) -> None:
-        if self._concurrency.is_fixed:
-            return
         refresh = self.resources.settings.tuning_refresh_seconds
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._tuning_changed.wait(), refresh)
             self._tuning_changed.clear()
-            try:
-                new = await self._concurrency.current()
-            except Exception as exc:
-                log.warning("could not read tuning: %s", exc)
-                continue
+            new = await self._concurrency.current()
+            self._outages.recovered(DATABASE)
             if new != self._limit:
                 log.info("concurrency of %s: %d -> %d", self.group, self._limit, new)
                 self._limit = new
@@ -270,15 +321,41 @@ class GroupWorker:
             inner.cancel()
 
     async def _drain(self) -> None:
+        """Within the grace period: let running jobs end, interrupt (re-queue) the rest in time for their
+        endings to be recorded, and abandon endings that cannot be (an outage): those jobs stay leased
+        in Redis and run again when the lease expires."""
         if not self._running:
             return
         grace = self.resources.settings.shutdown_grace_seconds
-        _done, pending = await asyncio.wait(list(self._running.values()), timeout=grace)
+        deadline = time.monotonic() + grace
+        reserve = min(_LAST_WRITE_S, grace / 3)  # kept for writing the endings of interrupted jobs
+        _done, pending = await asyncio.wait(list(self._running.values()), timeout=grace - reserve)
+        if not pending:
+            return
+        log.warning("grace period over: re-queueing %d running job(s)", len(pending))
+        for job_id in list(self._running):
+            self._cancel_inner(job_id, self._interrupting)
+        _done, pending = await asyncio.wait(pending, timeout=max(0.0, deadline - time.monotonic()))
         if pending:
-            log.warning("grace period over: re-queueing %d running job(s)", len(pending))
-            for job_id in list(self._running):
-                self._cancel_inner(job_id, self._interrupting)
+            dropped = self._recorder.abandon("worker stopped before the ending could be recorded")
+            for task in pending:
+                task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+            log.error("%d job ending(s) not recorded (%s); their jobs run again when the lease expires",
+                      dropped, ", ".join(self._outages.down) + " unavailable" if self._outages.down else "stuck")
+
+    async def _shutdown(self) -> None:
+        """Write what is left, stop every helper and remove the heartbeat, each step time-bounded."""
+        self._recorder.request_close()
+        flusher = self._supervisor.task("ledger-flusher")
+        if flusher is not None and self._recorder.pending:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(flusher), _LAST_WRITE_S)
+        self._recorder.abandon("worker stopped")
+        await self._recorder.release()
+        await self._supervisor.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._heartbeat.remove(self.resources.redis), 0.5)
 
 
 def _permanent(message: str) -> Exception:

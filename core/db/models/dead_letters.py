@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.models.base import Base, BigId, UtcDateTime, utcnow
@@ -28,3 +28,8 @@ class DeadLetterResolution(Base):
         BigId, ForeignKey("worker_job_run.id", ondelete="SET NULL"), nullable=True)
     resolved_by: Mapped[str] = mapped_column(String(128))
     resolved_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    # deleting an old ledger run (retention) must not scan this table for its SET NULL
+    __table_args__ = (Index("ix_dead_letter_resolution_new_run_id", "new_run_id",
+                            postgresql_where=text("new_run_id IS NOT NULL"),
+                            sqlite_where=text("new_run_id IS NOT NULL")),)

@@ -55,6 +55,9 @@ class WorkerJobRun(Base):
         Index("ix_worker_job_run_function_enqueued_at", "function", "enqueued_at"),
         Index("ix_worker_job_run_tenant_id_enqueued_at", "tenant_id", "enqueued_at"),
         Index("ix_worker_job_run_enqueued_at_id", "enqueued_at", "id"),
+        # retention deletes old runs; the self-reference's SET NULL must not scan the ledger per row
+        Index("ix_worker_job_run_replay_of_id", "replay_of_id", postgresql_where=text("replay_of_id IS NOT NULL"),
+              sqlite_where=text("replay_of_id IS NOT NULL")),
         # At most one unfinished run per dedup key: the controller's "never enqueue twice" rule.
         Index("uq_worker_job_run_active_dedup", "dedup_key", unique=True,
               postgresql_where=text(ACTIVE_STATUSES_SQL), sqlite_where=text(ACTIVE_STATUSES_SQL)),
@@ -77,3 +80,5 @@ class WorkerJobAttempt(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error_type: Mapped[str | None] = mapped_column(String(255), nullable=True)
     error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_worker_job_attempt_started_at", "started_at"),)  # retention by age

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.models.base import Base, BigId, JsonType, UtcDateTime, utcnow
@@ -48,6 +48,13 @@ class JobRun(Base):
         ForeignKey("worker_job_run.id", ondelete="SET NULL"), nullable=True)
     scheduled_for: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (  # retention: find old rows directly; deleting a ledger run must not scan this table
+        Index("ix_job_run_created_at", "created_at"),
+        Index("ix_job_run_worker_job_run_id", "worker_job_run_id",
+              postgresql_where=text("worker_job_run_id IS NOT NULL"),
+              sqlite_where=text("worker_job_run_id IS NOT NULL")),
+    )
 
 
 class ConfigExt(Base):

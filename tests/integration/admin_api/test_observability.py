@@ -117,7 +117,7 @@ async def test_workers_and_job_progress(client: AsyncTestClient[Any], admin: dic
     assert detail["progress"]["total"] == 10
 
 
-async def test_readiness_needs_a_healthy_leader(client: AsyncTestClient[Any], redis: Redis) -> None:
+async def test_readiness_needs_a_healthy_leader_and_a_live_worker(client: AsyncTestClient[Any], redis: Redis) -> None:
     not_ready = await client.get("/health/ready")
     assert not_ready.status_code == 503
     assert not_ready.json()["database"] is True
@@ -135,8 +135,17 @@ async def test_readiness_needs_a_healthy_leader(client: AsyncTestClient[Any], re
         "started_at": now - 5,
     }
     await redis.hset("integramon:controller:loops", "reconcile", json.dumps(loop))
+    no_worker = await client.get("/health/ready")
+    assert no_worker.status_code == 503
+    assert no_worker.json()["workers"] == {"ok": False, "live": 0, "detail": "no worker has registered a heartbeat"}
+    await redis.sadd("integramon:workers", "w-dead")
+    expired = (await client.get("/health/ready")).json()["workers"]
+    assert expired["detail"] == "no live worker: all 1 heartbeats expired"
+    await redis.sadd("integramon:workers", "w-1")
+    await redis.set("integramon:worker:w-1", json.dumps({"worker_id": "w-1", "last_seen": now}), ex=10)
     ready = await client.get("/health/ready")
     assert ready.status_code == 200, ready.text
+    assert ready.json()["workers"] == {"ok": True, "live": 1}
     await redis.hset("integramon:controller:loops", "reconcile", json.dumps({**loop, "last_ok_at": now - 600}))
     stalled = await client.get("/health/ready")
     assert stalled.status_code == 503

@@ -153,3 +153,31 @@ async def test_redis_flushed_under_queued_rows_frees_tenants_for_polling(resourc
     again = await dispatcher.tick(now=later + timedelta(hours=6))
     assert again.enqueued == 2 * kinds  # the dedup keys are free again, the jobs are back in Redis
     assert await redis.zcard("arq:queue:messagelog_read") == 2 * on_messagelog_read
+
+
+async def test_vanished_jobs_are_skipped_after_the_grace_so_the_next_poll_is_enqueued(resources: Resources) -> None:
+    sessions, redis = resources.sessions, resources.redis
+    add_tenants(sessions, 2)
+    dispatcher = PollDispatcher(sessions, resources.redis, resources.enqueuer)
+    kinds = len(POLL_FUNCTIONS)
+    assert (await dispatcher.tick()).enqueued == 2 * kinds
+    finished = add_run(sessions, status="retrying")  # ran; its ending still waits in a worker's recorder
+    await redis.set(f"arq:result:{finished}", b"r")
+    await redis.flushdb()
+    await redis.set(f"arq:result:{finished}", b"r")
+    grace = timedelta(seconds=30)
+
+    within = await reconcile(sessions, redis, stale_after=STALE, vanished_after=grace)
+    assert within.skipped == 0  # the ledger row is written before the push: a new row may not be in Redis yet
+
+    later = utcnow() + timedelta(seconds=31)
+    report = await reconcile(sessions, redis, stale_after=STALE, vanished_after=grace, now=later)
+    assert report.skipped == 2 * kinds
+    with sessions() as session:
+        rows = session.execute(select(WorkerJobRun.arq_job_id, WorkerJobRun.status, WorkerJobRun.reconcile_meta)).all()
+    skipped = [meta["reason"] for job, status, meta in rows if status == "skipped"]
+    assert skipped == ["job vanished"] * 2 * kinds
+    assert {status for job, status, _ in rows if job == finished} == {"retrying"}
+    assert {e["reason"] for e in _events(sessions)} == {"job vanished"}
+    again = await dispatcher.tick(now=later + timedelta(hours=6))
+    assert again.enqueued == 2 * kinds  # the dedup keys do not block the next poll

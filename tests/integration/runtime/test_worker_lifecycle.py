@@ -77,7 +77,7 @@ def test_a_killed_worker_job_runs_again_after_its_lease(
     assert run.attempt == 2
     assert run.worker_id != first_worker
     tries = attempts(db, job)
-    assert [(a.attempt, a.status) for a in tries] == [(1, "running"), (2, "succeeded")]
+    assert [(a.attempt, a.status) for a in tries] == [(1, "lost"), (2, "succeeded")]  # issue 17: not "running" forever
     assert tries[0].worker_id == first_worker
 
 

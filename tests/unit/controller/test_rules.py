@@ -86,3 +86,13 @@ def test_heartbeat_record_becomes_a_worker_row() -> None:
     assert row["last_seen"] == datetime(1970, 1, 1, 0, 1, tzinfo=UTC)
     assert row["running"] == ["a"]
     assert row["group_name"] == "periodic"
+
+
+def test_a_young_waiting_row_whose_job_vanished_is_skipped_unless_it_already_finished() -> None:
+    young = _Candidate(1, "job-1", "messagelog_read", "queued", None, 0, stale=False)
+    vanished = decide(young, JobState.GONE, set())
+    assert vanished is not None
+    assert (vanished.new_status, vanished.reason) == ("skipped", "job vanished")
+    assert decide(young, JobState.RUNNABLE, set()) is None  # in Redis: the 45-minute rule decides later
+    finished = _Candidate(1, "job-1", "messagelog_read", "retrying", None, 1, stale=False, has_result=True)
+    assert decide(finished, JobState.GONE, set()) is None  # its ending is on its way from the worker
