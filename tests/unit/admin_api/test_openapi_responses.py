@@ -25,7 +25,6 @@ METHODS = ("get", "post", "put", "patch", "delete")
 PENDING_AREAS: tuple[str, ...] = (
     r"^/api/v1/auth/",  # security: whoami, tokens
     r"^/api/v1/tenants(/\{tenant_id\}(/disable)?)?$",  # security (its settings sub-routes are typed)
-    r"^/health/",  # faults
 )
 
 
