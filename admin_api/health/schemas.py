@@ -14,21 +14,22 @@ class Liveness(msgspec.Struct):
 
 
 class ControllerReadiness(msgspec.Struct):
-    """A leader holds the lease and none of its loops stalled (``detail`` says what is wrong)."""
+    """A leader holds the lease and none of its loops stalled (``detail`` says what is wrong).
+    Fields that do not apply (e.g. loops while Redis is unreachable) are left out."""
 
     ok: bool
-    leader: str | None = None
-    loops: int | None = None
-    unhealthy_loops: list[str] = msgspec.field(default_factory=list)
-    detail: str | None = None
+    leader: str | msgspec.UnsetType | None = msgspec.UNSET
+    loops: int | msgspec.UnsetType = msgspec.UNSET
+    unhealthy_loops: list[str] | msgspec.UnsetType = msgspec.UNSET
+    detail: str | msgspec.UnsetType = msgspec.UNSET
 
 
 class WorkersReadiness(msgspec.Struct):
-    """At least one registered worker still has a heartbeat."""
+    """At least one registered worker still has a heartbeat (``detail`` only when none has)."""
 
     ok: bool
-    live: int = 0
-    detail: str | None = None
+    live: int | msgspec.UnsetType = msgspec.UNSET
+    detail: str | msgspec.UnsetType = msgspec.UNSET
 
 
 class Readiness(msgspec.Struct):
