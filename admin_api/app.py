@@ -20,12 +20,16 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from admin_api.area_routes import route_handlers
-from admin_api.auth.middleware import CONSOLE_PAGES, PUBLIC_PATHS, BearerAuthMiddleware
+from admin_api.auth.exemptions import STATIC_OPT, mark_exemptions
+from admin_api.auth.middleware import BearerAuthMiddleware
 from admin_api.context import ApiContext
 from admin_api.errors import exception_handlers
 from admin_api.health.watch import watch_dependencies
 from admin_api.jobs.pg_pages import PgLedgerPages
 from admin_api.observability.api_stats import ApiStatsMiddleware
+from admin_api.openapi_doc import CompletedJsonPlugin
+from admin_api.security_headers import add_security_headers
+from admin_api.swagger import SWAGGER_ASSETS, LocalSwaggerPlugin
 from core.db.session import normalise_url
 from core.resources import open_resources
 from core.secrets import SecretBox
@@ -88,19 +92,26 @@ def create_app(settings: Settings, *, pool_size: int = 10) -> Litestar:
         title="IntegraMon Runtime admin API", version="1.0.0", path="/schema",
         components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
         security=[{"bearer": []}],
+        # only our own renderers: the JSON document, and Swagger UI from local files (or none)
+        render_plugins=[CompletedJsonPlugin(), *([LocalSwaggerPlugin()] if settings.swagger_ui else [])],
     )
+    static = [create_static_files_router("/static/swagger", [SWAGGER_ASSETS], include_in_schema=False,
+                                          name="swagger_assets", opt=STATIC_OPT)] if settings.swagger_ui else []
+    handlers = route_handlers()
+    mark_exemptions(handlers)  # exact paths from the route table, never prefixes
     return Litestar(
-        route_handlers=[*route_handlers(), create_static_files_router("/static", [CONSOLE_DIR / "static"],
-                                                                      include_in_schema=False)],
+        route_handlers=[*handlers, *static, create_static_files_router("/static", [CONSOLE_DIR / "static"],
+                                                                       include_in_schema=False, opt=STATIC_OPT)],
         dependencies={"ctx": Provide(_provide_ctx, sync_to_thread=False)},
         middleware=[
             ApiStatsMiddleware(),
-            DefineMiddleware(BearerAuthMiddleware, exclude=[PUBLIC_PATHS, CONSOLE_PAGES]),
+            DefineMiddleware(BearerAuthMiddleware),  # exemptions: exact paths marked per handler (auth/exemptions)
         ],
         exception_handlers=exception_handlers,
         openapi_config=openapi,
         template_config=TemplateConfig(directory=CONSOLE_DIR / "templates", engine=JinjaTemplateEngine),
         lifespan=[_lifespan(settings, pool_size)],
         after_response=_forget_pages_after_changes,
+        before_send=[add_security_headers],
         debug=False,
     )

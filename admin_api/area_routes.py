@@ -7,9 +7,11 @@ from typing import Any
 from admin_api.alert_rules.routes import AlertRulesController
 from admin_api.alerts.routes import AlertsController
 from admin_api.audit.routes import AuditController
-from admin_api.auth.routes import whoami
+from admin_api.auth.routes import TokensController, whoami
 from admin_api.bottlenecks.routes import get_bottlenecks
+from admin_api.chat.routes import ChatController
 from admin_api.console.routes import console_handlers
+from admin_api.controller_status.routes import controller_status_route
 from admin_api.dead_letters.routes import DeadLettersController
 from admin_api.health.routes import live, ready
 from admin_api.jobs.routes import CatalogController, JobsController
@@ -30,7 +32,8 @@ def route_handlers() -> list[Any]:
     return [
         live, ready, whoami, prometheus_metrics, redis_metrics, list_workers, get_bottlenecks,
         JobsController, CatalogController, DeadLettersController, MetricsController, TuningController,
-        TenantsController, SchedulesController, AuditController,
+        TenantsController, SchedulesController, AuditController, TokensController, ChatController,
+        controller_status_route,
         AlertRulesController, AlertsController, SettingsController, TenantSettingsController,
         MetricSettingsController, list_stats,
         *console_handlers(), *seed_redirects(),

@@ -5,10 +5,12 @@ from __future__ import annotations
 from litestar import Litestar
 
 from admin_api.app import create_app
+from core.logsafe import install_log_masking
 from core.settings import load_settings
 
 __all__ = ["build"]
 
 
 def build() -> Litestar:
+    install_log_masking()
     return create_app(load_settings())

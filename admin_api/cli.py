@@ -1,4 +1,4 @@
-"""``integramon api`` (serve the admin API and console with uvicorn) and ``integramon token create``."""
+"""``integramon api`` (serve the admin API and console with uvicorn) and ``integramon token create|list|revoke``."""
 
 from __future__ import annotations
 
@@ -7,19 +7,24 @@ import os
 import secrets
 import shutil
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import uvicorn
+from sqlalchemy.orm import Session
 
 from admin_api.app import create_app
-from admin_api.auth.services import ROLES, create_token
+from admin_api.auth.services import MAX_EXPIRY_DAYS, ROLES, TokenNotFound, create_token, list_tokens, revoke_token
 from admin_api.metrics.prometheus import MULTIPROC_ENV
 from core.db.migrate import require_current_schema_at
 from core.db.session import create_db_engine, make_session_factory
 from core.errors import ConfigError, ServiceUnavailable
+from core.resources import check_database
 from core.settings import Settings
 
 __all__ = ["register"]
+
+T = TypeVar("T")
 
 
 def register(subparsers: Any) -> None:
@@ -33,7 +38,21 @@ def register(subparsers: Any) -> None:
     create = token_sub.add_parser("create", help="create a token and print it once")
     create.add_argument("--role", choices=ROLES, required=True, help="viewer (read) or admin (read and change)")
     create.add_argument("--name", help="name shown in the audit log (default: <role>-<random>)")
+    create.add_argument("--expires-in", default=None, metavar="DAYS",
+                        help="days until the token stops working (default INTEGRAMON_TOKEN_DEFAULT_DAYS, 90)")
     create.set_defaults(handler=_create_token)
+    listing = token_sub.add_parser("list", help="list tokens (name, role, expiry, state; never the token)")
+    listing.set_defaults(handler=_list_tokens)
+    revoke = token_sub.add_parser("revoke", help="revoke a token and end its console sessions")
+    revoke.add_argument("name", help="token name (see token list)")
+    revoke.set_defaults(handler=_revoke_token)
+
+
+def _days(raw: str) -> int:
+    text = raw.strip().lower().removesuffix("d")
+    if not text.isdigit() or not 1 <= int(text) <= MAX_EXPIRY_DAYS:
+        raise ConfigError(f"--expires-in must be a number of days from 1 to {MAX_EXPIRY_DAYS}, not {raw!r}")
+    return int(text)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -51,11 +70,28 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # request metrics meet in prometheus_client's multiprocess folder, emptied at every start.
         _prometheus_multiprocess_dir(settings)
         uvicorn.run("admin_api.asgi:build", factory=True, host=host, port=port, workers=args.workers,
-                    log_level=settings.log_level.lower(), access_log=False)
+                    log_level=settings.log_level.lower(), access_log=False, **_proxy_options(settings))
     else:
         uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
-                    access_log=False)
+                    access_log=False, **_proxy_options(settings))
     return 0
+
+
+def _proxy_options(settings: Settings) -> dict[str, Any]:
+    """Trust X-Forwarded-Proto/-For from the load balancers in INTEGRAMON_FORWARDED_ALLOW_IPS, so a
+    request that reached the balancer over HTTPS counts as HTTPS (Secure cookie, HSTS) and the
+    failed-sign-in limit sees the real client address."""
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
+
+
+def _in_session(settings: Settings, work: Callable[[Session], T]) -> T:
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        check_database(engine)
+        with make_session_factory(engine)() as session, session.begin():
+            return work(session)
+    finally:
+        engine.dispose()
 
 
 def _prometheus_multiprocess_dir(settings: Settings) -> None:
@@ -67,15 +103,28 @@ def _prometheus_multiprocess_dir(settings: Settings) -> None:
 
 def _create_token(args: argparse.Namespace, settings: Settings) -> int:
     name = args.name or f"{args.role}-{secrets.token_hex(3)}"
-    engine = create_db_engine(settings.resolved_database_url)
-    try:
-        sessions = make_session_factory(engine)
-        with sessions() as session, session.begin():
-            token = create_token(session, name, args.role)
-    finally:
-        engine.dispose()
-    print(f"token {name!r} ({args.role}) created; it is shown only this once:")
+    days = _days(args.expires_in) if args.expires_in is not None else settings.token_default_days
+    token = _in_session(settings, lambda s: create_token(s, name, args.role, days))
+    print(f"token {name!r} ({args.role}) created, valid for {days} days; it is shown only this once:")
     print(token)
+    return 0
+
+
+def _list_tokens(args: argparse.Namespace, settings: Settings) -> int:
+    rows = _in_session(settings, list_tokens)
+    print(f"{'NAME':<32} {'ROLE':<7} {'STATE':<8} {'EXPIRES':<26} CREATED")
+    for row in rows:
+        state = "active" if row["active"] else ("revoked" if row["revoked_at"] else "expired")
+        print(f"{row['name']:<32} {row['role']:<7} {state:<8} {row['expires_at'] or 'never':<26} {row['created_at']}")
+    return 0
+
+
+def _revoke_token(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        result = _in_session(settings, lambda s: revoke_token(s, args.name))
+    except TokenNotFound as exc:
+        raise ConfigError(str(exc)) from None
+    print(f"token {result['name']!r} revoked at {result['revoked_at']}; its console sessions are ended")
     return 0
 
 

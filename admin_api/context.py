@@ -55,6 +55,10 @@ class TokenCache:
             return False, None
         return True, hit[1]
 
+    def clear(self) -> None:
+        """Forget every cached principal (after a revocation)."""
+        self._entries.clear()
+
     def put(self, token_hash: str, principal: Principal | None) -> None:
         if len(self._entries) >= self.max_size:
             self._entries.clear()

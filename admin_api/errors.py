@@ -17,7 +17,10 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from core.errors import CatalogError, ConfigError, IntegraMonError, ServiceUnavailable
+from core.job_input import InputError
 from core.outage import DATABASE, dependency_of
+from core.queues.serialization import PayloadError
+from core.urls import mask_text
 
 __all__ = ["BadInput", "Conflict", "NotFound", "exception_handlers"]
 
@@ -61,7 +64,10 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
 
 
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    response = _body(exc.status_code, exc.detail, exc.extra)
+    extra = exc.extra
+    if exc.status_code == 400 and not extra:  # Litestar's own 400s are about the body it could not decode
+        extra = {"field": "body"}
+    response = _body(exc.status_code, exc.detail, extra)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
@@ -72,11 +78,14 @@ def _unavailable(dependency: str) -> Response[dict[str, Any]]:
 
 
 def _ours(request: Request[Any, Any, Any], exc: IntegraMonError) -> Response[dict[str, Any]]:
+    if isinstance(exc, InputError):
+        return _body(400, str(exc), {"field": exc.field})
+    message = mask_text(str(exc))  # a driver's message may quote a URL with its password
     if isinstance(exc, ServiceUnavailable):
-        return _body(503, str(exc), {"dependency": exc.dependency} if exc.dependency else None)
-    if isinstance(exc, CatalogError | ConfigError):
-        return _body(400, str(exc))
-    return _body(409, str(exc))
+        return _body(503, message, {"dependency": exc.dependency} if exc.dependency else None)
+    if isinstance(exc, CatalogError | ConfigError | PayloadError):
+        return _body(400, message)
+    return _body(409, message)
 
 
 def _database(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -86,6 +95,13 @@ def _database(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[
     if isinstance(exc, IntegrityError):
         return _body(409, "the change conflicts with existing data")
     return _unavailable(DATABASE)
+
+
+def _undecodable(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """A body that is not UTF-8, or nested beyond what a parser can follow, is the client's error."""
+    if isinstance(exc, UnicodeDecodeError):
+        return _body(400, "body: the request body is not valid UTF-8", {"field": "body"})
+    return _body(400, "body: the request body is nested too deeply", {"field": "body"})
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -103,5 +119,7 @@ exception_handlers: Any = {
     DataError: _database,
     IntegrityError: _database,
     OperationalError: _database,
+    UnicodeDecodeError: _undecodable,
+    RecursionError: _undecodable,
     Exception: _unexpected,
 }

@@ -27,6 +27,7 @@ from core.db.models.outbox import OutboxEvent
 from core.errors import ServiceUnavailable
 from core.outage import RABBITMQ
 from core.settings import Settings
+from core.urls import mask_text
 
 __all__ = ["OutboxRelay"]
 
@@ -89,7 +90,7 @@ class OutboxRelay:
                 sent.append(row.id)
         except (AMQPError, OSError) as exc:
             self._disconnect()
-            return sent, f"{type(exc).__name__}: {exc}"
+            return sent, mask_text(f"{type(exc).__name__}: {exc}")
         return sent, None
 
     def _ensure_channel(self) -> BlockingChannel:

@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 
 from controller.loop_state import LoopState, is_stalled, write_loop_states
 from core.outage import OutageLog, backoff_s
+from core.urls import mask_text
 
 __all__ = ["LoopSpec", "Supervisor"]
 
@@ -109,7 +110,7 @@ class Supervisor:
             if current is not None and current.cancelling():
                 raise asyncio.CancelledError from exc
             self._report(spec.name, exc)
-            state.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            state.last_error = mask_text(f"{type(exc).__name__}: {exc}")[:500]
             state.last_error_at = time.time()
             return False
         self._outages.recovered(spec.name)

@@ -20,6 +20,7 @@ from core.outage import DATABASE, REDIS
 from core.queues.enqueue import Enqueuer
 from core.secrets import SecretBox
 from core.settings import Settings
+from core.urls import mask_text, mask_url
 
 if TYPE_CHECKING:
     from core.cpi.tenants import TenantClients
@@ -57,7 +58,8 @@ async def check_redis(redis: Redis, url: str) -> None:
     try:
         await redis.ping()
     except (RedisError, OSError) as exc:
-        raise ServiceUnavailable(f"Redis not reachable at {url}: {exc}", dependency=REDIS) from exc
+        raise ServiceUnavailable(f"Redis not reachable at {mask_url(url)}: {mask_text(str(exc))}",
+                                 dependency=REDIS) from exc
 
 
 def check_database(engine: Engine) -> None:
@@ -65,8 +67,9 @@ def check_database(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
     except OperationalError as exc:
-        raise ServiceUnavailable(f"database not reachable ({engine.url.render_as_string()}): {exc.orig}",
-                                 dependency=DATABASE) from exc
+        raise ServiceUnavailable(
+            f"database not reachable ({mask_url(engine.url.render_as_string())}): {mask_text(str(exc.orig))}",
+            dependency=DATABASE) from exc
 
 
 def _schema_if_reachable(engine: Engine) -> None:

@@ -74,6 +74,14 @@ class Settings:
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = "integramon@localhost"
+    # security (issue 12): plain-http CPI hosts, token and console-session lifetimes, login limits, proxies
+    cpi_plain_http_hosts: str = "loopback"
+    token_default_days: int = 90
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
+    auth_failures_per_minute: int = 20
+    forwarded_allow_ips: str = "127.0.0.1"
+    swagger_ui: bool = True
     # infra: connection pools, database credentials, schema bootstrap, CloudWatch metric names
     db_pool_size: int | None = None
     db_max_overflow: int | None = None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from typing import Any
 
 from core.errors import ConfigError
+from core.job_input import MAX_ENQUEUE_COUNT, check_tenant, parse_arguments
 from core.queues.catalog import function, group
 from core.queues.enqueue import EnqueueRequest
 from core.resources import open_resources
@@ -39,24 +39,17 @@ def register(subparsers: Any) -> None:
     enqueue.set_defaults(handler=_enqueue)
 
 
-def _parse_args(raw: str) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"--args is not valid JSON: {exc.msg} at position {exc.pos}") from exc
-    if not isinstance(value, dict):
-        raise ConfigError("--args must be a JSON object of keyword arguments")
-    return value
-
-
 def _enqueue(args: argparse.Namespace, settings: Settings) -> int:
-    spec = function(args.function)
-    kwargs = _parse_args(args.args)
-    if args.count < 1:
-        raise ConfigError("--count must be at least 1")
+    # the API's rules (core.job_input): bad input is one line on stderr, never a traceback
+    spec = function(args.function)  # CatalogError: "unknown function ...; see `integramon catalog`"
+    kwargs = parse_arguments("--args", args.args)
+    if not 1 <= args.count <= MAX_ENQUEUE_COUNT:
+        raise ConfigError(f"--count must be between 1 and {MAX_ENQUEUE_COUNT}")
 
     async def run() -> list[str]:
         async with open_resources(settings) as res:
+            with res.sessions() as session:
+                check_tenant(session, "--tenant", args.tenant)
             ids: list[str] = []
             for start in range(0, args.count, 1000):
                 batch = [EnqueueRequest(spec, kwargs, tenant_id=args.tenant)

@@ -14,7 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from core.errors import IntegraMonError
+from core.logsafe import install_log_masking
 from core.settings import load_settings
+from core.urls import mask_text
 
 __all__ = ["COMMAND_MODULES", "COMMAND_OWNERS", "build_parser", "main"]
 
@@ -58,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     owner = COMMAND_OWNERS.get(words[0]) if words else None
     parser = build_parser((owner,) if owner else COMMAND_MODULES)
     args = parser.parse_args(words)
+    install_log_masking()
     try:
         settings = load_settings()
         logging.basicConfig(
@@ -67,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return int(args.handler(args, settings) or 0)
     except IntegraMonError as exc:
-        print(f"integramon {args.command}: {exc}", file=sys.stderr)
+        print(f"integramon {args.command}: {mask_text(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

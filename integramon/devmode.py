@@ -30,6 +30,7 @@ from core.defaults import add_default_rule
 from core.errors import ServiceUnavailable
 from core.secrets import SecretBox
 from core.settings import Settings, env_name, settings_to_env
+from core.urls import mask_url
 from integramon.embedded_redis import EmbeddedRedis
 
 __all__ = ["DevStack", "run_dev"]
@@ -190,7 +191,8 @@ def run_dev(settings: Settings) -> int:
     token = _create_token(stack)
     url = f"http://{settings.api_host}:{settings.api_port}/"
     print(f"IntegraMon is running.\n  console:     {url}\n  admin token: {token}\n"
-          f"  database:    {stack.settings.resolved_database_url}\n  redis:       {stack.settings.redis_url}"
+          f"  database:    {mask_url(stack.settings.resolved_database_url)}\n"
+          f"  redis:       {mask_url(stack.settings.redis_url)}"
           f"{' (embedded)' if stack.redis else ''}\n  logs:        {stack.log_dir}/\nPress Ctrl-C to stop.",
           flush=True)
     for warning in _redis_warnings(stack.settings.redis_url):

@@ -97,7 +97,7 @@ async def queues_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> di
     durations = msgspec.to_builtins(await ctx.read(lambda s: duration_percentiles(s, since)))
     live = await queue_depths(ctx.resources.redis)
     return {"live": live, "durations": durations,
-            "chart": {"series": series, "throughput": points, "live": live}}
+            "page_data": {"series": series, "throughput": points, "live": live}}
 
 
 async def redis_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -111,14 +111,14 @@ async def workers_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> d
 
 async def platform_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
     data = msgspec.to_builtins(await ctx.read(lambda s: platform_series(s, window_start(24 * 60))))
-    return {"storage": data["storage"], "chart": {"platform": {"hosts": data["hosts"], "api": data["api"]}}}
+    return {"storage": data["storage"], "page_data": {"platform": {"hosts": data["hosts"], "api": data["api"]}}}
 
 
 async def tuning_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
     tuning = await ctx.read(current_tuning)
     groups = [{"name": g, "queues": list(spec.queues), "effective": tuning["effective"][g],
                "override": tuning["overrides"].get(g)} for g, spec in GROUPS.items()]
-    return {"tuning": tuning, "groups": groups, "chart": {"profiles": tuning["profiles"]}}
+    return {"tuning": tuning, "groups": groups, "page_data": {"profiles": tuning["profiles"]}}
 
 
 async def bottlenecks_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:

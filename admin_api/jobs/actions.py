@@ -6,7 +6,6 @@ from arq's own job or result entry in Redis; once both expired a replay is refus
 
 from __future__ import annotations
 
-import pickle
 from typing import Any
 
 from redis.asyncio import Redis
@@ -28,6 +27,7 @@ from core.ledger.states import RunStatus
 from core.queues.cancel import CancelOutcome, cancel_job
 from core.queues.catalog import function, queue
 from core.queues.keys import job_key, result_key
+from core.queues.serialization import PayloadError, decode_any
 from core.secrets import SecretBox
 
 __all__ = ["REPLAYABLE", "cancel_run", "original_kwargs", "replay_run"]
@@ -43,8 +43,8 @@ async def original_kwargs(redis: Redis, job_id: str) -> dict[str, Any] | None:
         if not raw:
             continue
         try:
-            data = pickle.loads(raw)  # arq's own encoding, written by our enqueuer / worker
-        except Exception:
+            data = decode_any(raw)  # our JSON wire format; anything else (e.g. pickle) is refused unread
+        except PayloadError:
             continue
         if isinstance(data, dict) and isinstance(data.get("k"), dict):
             return dict(data["k"])

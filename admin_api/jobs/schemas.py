@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
 
+from admin_api.errors import BadInput
 from core.ledger.states import RunStatus
 
 __all__ = ["AttemptView", "CancelResult", "CatalogFunction", "CatalogGroup", "CatalogQueue", "CatalogView",
            "EnqueueBody", "EnqueueResult", "JobProgress", "ReplayRef", "ReplayResult", "Resolution", "RunDetail",
-           "RunFilter", "RunPage", "RunSummary"]
+           "RunFilter", "RunPage", "RunSummary", "utc_bound"]
 
 
 class EnqueueBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -37,6 +38,22 @@ class RunFilter:
     until: datetime | None = None
     limit: int = 50
     cursor: tuple[datetime, int] | None = None
+
+    def __post_init__(self) -> None:
+        # Every way in (API, console, bulk replay) builds this filter: dates are checked here once.
+        for name in ("since", "until"):
+            object.__setattr__(self, name, utc_bound(name, getattr(self, name)))
+
+
+def utc_bound(field: str, value: datetime | None) -> datetime | None:
+    """``value`` in UTC (naive = UTC); a date whose UTC form leaves years 1-9999 (such as
+    ``9999-12-31T23:59:59-14:00``) is a 400 naming the field, not an OverflowError."""
+    if value is None:
+        return None
+    try:
+        return (value.replace(tzinfo=UTC) if value.tzinfo is None else value).astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise BadInput(field, "date is out of range once converted to UTC (years 1 to 9999)") from None
 
 
 class RunSummary(msgspec.Struct):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ from core.db.models.ledger import WorkerJobRun
 from core.db.models.scheduling import JobConfig, JobRun
 from core.db.models.tenants import Tenant
 from core.defaults import AGENT_REPORT_FUNCTION
+from core.ledger.redaction import redact
 from core.queues.catalog import function
 from core.queues.enqueue import EnqueueRequest
 from core.seed_names import current_function_name
@@ -66,9 +67,12 @@ def _last_runs(session: Session, ids: list[int]) -> tuple[dict[int, LastRun], di
 
 def _args_for(args: dict[str, Any], who: Principal | None) -> dict[str, Any]:
     """Report targets (webhook URLs, e-mail addresses) are shown whole to admins only (no caller: redacted)."""
-    if (who is not None and who.is_admin) or not isinstance(args.get("target"), str):
+    if who is not None and who.is_admin:
         return args
-    return args | {"target": redact_target(args["target"])}
+    shown = dict(redact(args))  # secret-named values masked, URL paths cut (core.ledger.redaction)
+    if isinstance(args.get("target"), str):
+        shown["target"] = redact_target(args["target"])
+    return shown
 
 
 def view(c: JobConfig, last: LastRun | None = None, success: datetime | None = None,
@@ -103,6 +107,11 @@ def _check_timing(cron: str | None, interval_seconds: int | None) -> None:
         raise BadInput("cron", "give exactly one of cron and interval_seconds")
     if cron is not None and not croniter.is_valid(cron):
         raise BadInput("cron", f"not a valid cron expression: {cron!r}")
+    if cron is not None:
+        try:  # valid syntax that never fires (e.g. "0 0 30 2 *", 30 February) is bad input too
+            croniter(cron, utcnow()).get_next(datetime)
+        except CroniterBadDateError:
+            raise BadInput("cron", f"{cron!r} never fires") from None
 
 
 def _check(session: Session, body: ScheduleCreate) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from core.db.session import create_db_engine, normalise_url
 from core.errors import ConfigError, ServiceUnavailable
+from core.urls import mask_text
 
 __all__ = [
     "MIGRATION_LOCK_KEY",
@@ -88,7 +89,7 @@ def upgrade(database_url: str, revision: str = "heads", *, app_role: AppRole | N
             if app_role is not None:
                 bootstrap_app_role(engine, app_role)
     except OperationalError as exc:
-        raise ServiceUnavailable(f"database not reachable for migrations: {exc.orig}") from exc
+        raise ServiceUnavailable(f"database not reachable for migrations: {mask_text(str(exc.orig))}") from exc
     finally:
         engine.dispose()
 
@@ -168,7 +169,7 @@ def require_current_schema(engine: Engine) -> None:
             db_heads = frozenset(conn.execute(text("select version_num from alembic_version")).scalars()) \
                 if inspect(conn).has_table("alembic_version") else frozenset()
     except OperationalError as exc:
-        raise ServiceUnavailable(f"database not reachable: {exc.orig}") from exc
+        raise ServiceUnavailable(f"database not reachable: {mask_text(str(exc.orig))}") from exc
     except ProgrammingError as exc:  # e.g. a role without rights on alembic_version
         raise ConfigError(f"cannot read the schema version ({str(exc.orig).strip()}): grant the role "
                           "access, e.g. by `integramon migrate` with INTEGRAMON_DB_APP_ROLE") from exc

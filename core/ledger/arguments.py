@@ -3,11 +3,11 @@ replay does not depend on Redis still holding the job or its result."""
 
 from __future__ import annotations
 
-import pickle
 from typing import Any
 
 from core.db.models.ledger import WorkerJobRun
 from core.errors import ConfigError
+from core.queues.serialization import PayloadError, unseal_arguments
 from core.secrets import SecretBox
 
 __all__ = ["ledger_kwargs"]
@@ -19,8 +19,9 @@ def ledger_kwargs(run: WorkerJobRun, box: SecretBox) -> dict[str, Any] | None:
     if run.args_sealed is None:
         return dict(run.args_redacted or {})
     try:
-        # Only we can produce this token (Fernet is authenticated), so unpickling it is safe.
-        value = pickle.loads(box.decrypt_bytes(run.args_sealed))
-    except ConfigError:
+        # JSON like the wire format: nothing read back is ever unpickled (an older, pickled seal
+        # is treated as unreadable; callers then try Redis).
+        return unseal_arguments(box.decrypt_bytes(run.args_sealed))
+    except (ConfigError, PayloadError):
         return None
-    return dict(value)
+

@@ -15,7 +15,6 @@ import asyncio
 import functools
 import json
 import os
-import pickle
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -37,6 +36,7 @@ from core.ledger.states import RunStatus
 from core.queues.catalog import FunctionSpec, queue
 from core.queues.keys import job_key, queue_key, result_key, wake_channel
 from core.queues.scripts import Lua, script
+from core.queues.serialization import check_arguments, encode_job, seal_arguments
 
 __all__ = ["EnqueueRequest", "Enqueuer", "serialize_job"]
 
@@ -45,8 +45,8 @@ PIPELINE_CHUNK = 2500  # jobs per ledger transaction + Redis call in a big batch
 PARALLEL_INSERTS = 2  # ledger transactions in flight at once for a big batch
 
 def serialize_job(function: str, kwargs: dict[str, Any], enqueue_time_ms: int, job_try: int | None = None) -> bytes:
-    """arq's job encoding (pickle of f/a/k/t/et), so arq's tools can read our jobs."""
-    return pickle.dumps({"t": job_try, "f": function, "a": (), "k": kwargs, "et": enqueue_time_ms})
+    """arq's job layout (f/a/k/t/et) in our versioned JSON (core.queues.serialization), never pickle."""
+    return encode_job({"t": job_try, "f": function, "a": (), "k": kwargs, "et": enqueue_time_ms})
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +95,8 @@ class Enqueuer:
             if not isinstance(spec, FunctionSpec):
                 raise CatalogError("enqueue takes a catalog FunctionSpec, not a bare name")
             queue(spec.queue)
+        for req in requests:  # refused before any ledger row is written (PayloadError names the argument)
+            check_arguments(req.kwargs)
         now_ms = int(time.time() * 1000)
         now = utcnow()
         jobs = [(req, req.job_id or os.urandom(16).hex()) for req in requests]  # uuid4().hex, 3x cheaper
@@ -219,7 +221,7 @@ def _ledger_arguments(kwargs: dict[str, Any], seal: Callable[[bytes], str] | Non
     redacted = _redacted(kwargs)
     if redacted == kwargs:
         return redacted, None
-    return redacted, (seal(pickle.dumps(kwargs)) if seal is not None else None)
+    return redacted, (seal(seal_arguments(kwargs)) if seal is not None else None)
 
 
 def _all_keys_unique(requests: Sequence[EnqueueRequest]) -> bool:

@@ -71,7 +71,7 @@ def running_key(queue_name: str) -> str:
 
 
 def job_key(job_id: str) -> str:
-    """arq's pickled job (function, kwargs, enqueue time)."""
+    """arq's job (function, kwargs, enqueue time) in our JSON wire format (core.queues.serialization)."""
     return ARQ_JOB_PREFIX + job_id
 
 
@@ -86,7 +86,7 @@ def retry_key(job_id: str) -> str:
 
 
 def result_key(job_id: str) -> str:
-    """arq's pickled result of a finished job."""
+    """arq's result of a finished job, in our JSON wire format."""
     return ARQ_RESULT_PREFIX + job_id
 
 

@@ -9,6 +9,7 @@ import httpx
 
 from core.errors import RetryableJobError
 from core.settings import Settings
+from core.urls import mask_url
 
 __all__ = ["LlmError", "ask_llm", "build_messages"]
 
@@ -39,9 +40,9 @@ async def ask_llm(settings: Settings, messages: list[dict[str, str]]) -> str:
         async with httpx.AsyncClient(timeout=TIMEOUT_S) as client:
             reply = await client.post(url, json={"model": settings.llm_model, "messages": messages}, headers=headers)
     except httpx.HTTPError as exc:
-        raise LlmError(f"LLM endpoint {url} unreachable: {type(exc).__name__}") from exc
+        raise LlmError(f"LLM endpoint {mask_url(url)} unreachable: {type(exc).__name__}") from exc
     if not reply.is_success:
-        raise LlmError(f"LLM endpoint {url} answered HTTP {reply.status_code}")
+        raise LlmError(f"LLM endpoint {mask_url(url)} answered HTTP {reply.status_code}")
     try:
         content = reply.json()["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError) as exc:

@@ -15,6 +15,7 @@ import httpx
 
 from core.errors import RetryableJobError
 from core.settings import Settings
+from core.urls import mask_text, url_host
 
 __all__ = ["DeliveryError", "post_webhook", "send_email"]
 
@@ -39,10 +40,11 @@ async def post_webhook(url: str, payload: dict[str, Any], *, attempts: int = ATT
                     return
                 last = f"HTTP {reply.status_code}"
             except httpx.HTTPError as exc:
-                last = f"{type(exc).__name__}: {exc}"
+                last = f"{type(exc).__name__}: {exc}"  # httpx may quote the URL: masked below
             if attempt < attempts:
                 await asyncio.sleep(backoff_s * 2 ** (attempt - 1))
-    raise DeliveryError(f"webhook {url} failed after {attempts} attempts: {last}")
+    # the host only: a webhook URL often carries its secret in the path or query
+    raise DeliveryError(f"webhook to {url_host(url)} failed after {attempts} attempts: {mask_text(last)}")
 
 
 def _send_once(settings: Settings, message: EmailMessage) -> None:
@@ -66,7 +68,7 @@ async def send_email(settings: Settings, to: list[str], subject: str, body: str,
             await asyncio.to_thread(_send_once, settings, message)
             return
         except (smtplib.SMTPException, OSError) as exc:
-            last = f"{type(exc).__name__}: {exc}"
+            last = f"{type(exc).__name__}: {exc}"  # httpx may quote the URL: masked below
         if attempt < attempts:
             await asyncio.sleep(backoff_s * 2 ** (attempt - 1))
     raise DeliveryError(f"e-mail to {', '.join(to)} failed after {attempts} attempts: {last}")

@@ -1,5 +1,9 @@
 """Archive bundle format: gzip'd NDJSON (sorted by message guid, gzip mtime 0, so identical content
-gives identical bytes and checksum) and a JSON manifest with counts and the sha256 of the data object."""
+gives identical bytes and checksum) and a JSON manifest with counts and the sha256 of the data object.
+
+The manifest is signed (``signature``: HMAC-SHA256 with a key derived from INTEGRAMON_SECRET_KEY,
+core.signing) so restore can tell our archives from ones written or altered by anyone with bucket
+access: a bare sha256 only proves the data matches a manifest the same person could rewrite."""
 
 from __future__ import annotations
 
@@ -10,9 +14,14 @@ import json
 from datetime import date
 from typing import Any
 
-__all__ = ["FORMAT", "Bundle", "data_key", "decode", "encode", "manifest_key", "sha256"]
+from core.signing import Signer
+
+__all__ = ["FORMAT", "MANIFEST_PURPOSE", "SIGNATURE_FIELD", "Bundle", "data_key", "decode", "encode", "manifest_key",
+           "sha256", "sign_manifest", "unsigned"]
 
 FORMAT = "ndjson+gzip/v1"
+MANIFEST_PURPOSE = "archive-manifest/v1"
+SIGNATURE_FIELD = "signature"
 
 
 def data_key(tenant_id: int, day: date) -> str:
@@ -43,9 +52,21 @@ class Bundle:
             "sha256": sha256(self.data),
         }
 
+    def sign(self, signer: Signer) -> None:
+        sign_manifest(self.manifest, signer)
+
     @property
     def manifest_bytes(self) -> bytes:
         return json.dumps(self.manifest, indent=2, sort_keys=True).encode()
+
+
+def unsigned(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest as it was signed (without its signature)."""
+    return {k: v for k, v in manifest.items() if k != SIGNATURE_FIELD}
+
+
+def sign_manifest(manifest: dict[str, Any], signer: Signer) -> None:
+    manifest[SIGNATURE_FIELD] = signer.sign(unsigned(manifest))
 
 
 def encode(records: dict[str, dict[str, Any]]) -> bytes:
@@ -62,5 +83,7 @@ def decode(data: bytes) -> dict[str, dict[str, Any]]:
     for line in gzip.decompress(data).splitlines():
         if line.strip():
             record = json.loads(line)
+            if not isinstance(record, dict) or not isinstance(record.get("message_guid"), str):
+                raise ValueError("an archived line is not a message record")
             records[record["message_guid"]] = record
     return records

@@ -15,7 +15,9 @@ from core.db.session import create_db_engine, make_session_factory
 from core.errors import ConfigError
 from core.resources import check_database
 from core.settings import Settings
+from core.signing import Signer
 from core.storage import open_store
+from functions.archive.bundle import MANIFEST_PURPOSE
 from functions.archive.restore import load_archive, restore_records
 
 __all__ = ["register"]
@@ -39,6 +41,8 @@ def _day(value: str) -> date:
 
 
 def _tenant_id(session: Any, value: str) -> int:
+    if value.isdigit() and int(value) > 2**31 - 1:  # beyond any id: the database would refuse the number
+        raise ConfigError(f"--tenant {value!r}: no such tenant")
     query = select(Tenant.id).where(Tenant.id == int(value)) if value.isdigit() else \
         select(Tenant.id).where(Tenant.name == value)
     found = session.scalar(query)
@@ -55,7 +59,7 @@ def _restore(args: argparse.Namespace, settings: Settings) -> int:
         sessions = make_session_factory(engine)
         with sessions() as session:
             tenant_id = _tenant_id(session, args.tenant)
-        records = load_archive(open_store(settings), tenant_id, day)
+        records = load_archive(open_store(settings), tenant_id, day, Signer(settings, MANIFEST_PURPOSE))
         with tqdm(total=len(records), unit="msg", desc=f"restore {day}", disable=args.no_progress,
                   file=sys.stderr) as bar:
             result = restore_records(sessions, tenant_id, records, bar.update, day=day)

@@ -21,8 +21,9 @@ from core.db.models.base import utcnow
 from core.db.models.messages import MessageLog
 from core.errors import PermanentJobError
 from core.settings import Settings
+from core.signing import Signer
 from core.storage import ObjectStore, StorageNotFound, open_store
-from functions.archive.bundle import Bundle, data_key, decode, manifest_key, sha256
+from functions.archive.bundle import MANIFEST_PURPOSE, Bundle, data_key, decode, manifest_key, sha256
 from functions.archive.records import DETAIL_MODELS, details_for, guid_in, to_record
 from functions.periodic.retention import day_bounds
 
@@ -145,6 +146,7 @@ def archive_day(settings: Settings, sessions: sessionmaker[Session], tenant_id: 
     if not merged:
         return ArchiveResult(0, False, 0, "", 0)
     bundle = Bundle(tenant_id, day, merged)
+    bundle.sign(Signer(settings, MANIFEST_PURPOSE))  # restore refuses unsigned or altered manifests
     uploaded = raw is None or sha256(raw) != bundle.manifest["sha256"]
     if uploaded:
         store.put_bytes(bundle.manifest["data_key"], bundle.data, "application/gzip")

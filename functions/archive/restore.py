@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db.models.archive import ArchiveManifest
 from core.db.models.messages import MessageLog
 from core.errors import IntegraMonError
+from core.signing import Signer
 from core.storage import ObjectStore
-from functions.archive.bundle import data_key, decode, manifest_key, sha256
+from functions.archive.bundle import SIGNATURE_FIELD, data_key, decode, manifest_key, sha256, unsigned
 from functions.archive.export import count_pruned
 from functions.archive.records import detail_values, log_values
 
@@ -39,20 +40,28 @@ class RestoreResult:
     already_present: int
 
 
-def load_archive(store: ObjectStore, tenant_id: int, day: date) -> dict[str, dict[str, Any]]:
-    """The records of a tenant-day, verified against the manifest (raises StorageNotFound / ArchiveCorrupt)."""
+def load_archive(store: ObjectStore, tenant_id: int, day: date, signer: Signer) -> dict[str, dict[str, Any]]:
+    """The records of a tenant-day, verified against the manifest, whose signature is checked first
+    (raises StorageNotFound / ArchiveCorrupt)."""
     key = data_key(tenant_id, day)
     try:
         manifest = json.loads(store.get_bytes(manifest_key(tenant_id, day)))
         expected = str(manifest["sha256"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ArchiveCorrupt(f"{manifest_key(tenant_id, day)} is not a readable manifest: {exc}") from exc
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise ArchiveCorrupt(f"{manifest_key(tenant_id, day)} is not a readable manifest: {exc}") from None
+    if SIGNATURE_FIELD not in manifest:
+        raise ArchiveCorrupt(f"{manifest_key(tenant_id, day)} is not signed; refusing to restore it")
+    if not signer.verify(unsigned(manifest), manifest[SIGNATURE_FIELD]):
+        raise ArchiveCorrupt(f"{manifest_key(tenant_id, day)}: signature does not match (altered, or signed "
+                             "with another INTEGRAMON_SECRET_KEY); refusing to restore it")
+    if manifest.get("tenant_id") != tenant_id or manifest.get("day") != day.isoformat():
+        raise ArchiveCorrupt(f"{manifest_key(tenant_id, day)} belongs to another tenant-day")
     raw = store.get_bytes(key)
     if sha256(raw) != expected:
         raise ArchiveCorrupt(f"{key}: sha256 {sha256(raw)} != manifest {expected}")
     try:
         records = decode(raw)
-    except (OSError, EOFError, ValueError, KeyError) as exc:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ArchiveCorrupt(f"{key} cannot be decoded: {exc}") from exc
     if len(records) != manifest.get("message_count"):
         raise ArchiveCorrupt(f"{key}: {len(records)} messages, manifest says {manifest.get('message_count')}")

@@ -14,6 +14,7 @@ from core.ledger.recorder import AttemptRecord
 from core.ledger.redaction import redact
 from core.ledger.states import RunStatus
 from core.queues.catalog import FunctionSpec, queue
+from core.queues.serialization import encode_result
 from functions.runner.claim import ClaimedJob, RedisFinish
 
 __all__ = ["Ending", "apply_ending"]
@@ -83,7 +84,8 @@ def apply_ending(record: AttemptRecord, job: ClaimedJob, spec: FunctionSpec | No
     result_bytes = serialize_result(
         end.function, (), end.kwargs, job.attempt, end.enqueue_ms, success,
         end.result if success else (end.error or RuntimeError(record.error_message)),
-        end.start_ms, finished_ms, f"{job.job_id}:{end.function}", job.queue, job_id=job.job_id)
+        end.start_ms, finished_ms, f"{job.job_id}:{end.function}", job.queue, job_id=job.job_id,
+        serializer=encode_result)
     record.after = RedisFinish(queue_key, job.job_id, terminal=True, result=result_bytes, keep_result_ms=keep_ms)
 
 

@@ -28,6 +28,7 @@ from core.errors import LedgerError
 from core.ledger.recorder import AttemptRecord, LedgerRecorder
 from core.queues.catalog import FUNCTIONS, queue
 from core.queues.keys import TUNING_CHANNEL, wake_channel
+from core.queues.serialization import decode_job
 from core.resources import Resources
 from functions.registry import JobFunction
 from functions.runner.claim import ClaimedJob, JobClaimer, RedisFinish
@@ -180,9 +181,10 @@ class GroupWorker:
         start_ms = int(time.time() * 1000)
         record = AttemptRecord(job.job_id, job.attempt, self.worker_id, utcnow())
         try:
-            function, _args, kwargs, _try, enqueue_ms = deserialize_job_raw(job.payload)
+            function, _args, kwargs, _try, enqueue_ms = deserialize_job_raw(job.payload, deserializer=decode_job)
         except Exception as exc:  # unreadable or expired payload: nothing can ever run it
-            end = Ending("<unknown>", {}, start_ms, start_ms, error=_permanent(f"job payload unreadable: {exc}"))
+            reason = exc.__cause__ or exc  # the codec's PayloadError says why (e.g. "not JSON")
+            end = Ending("<unknown>", {}, start_ms, start_ms, error=_permanent(f"job payload unreadable: {reason}"))
             await self._finish(record, job, None, end)
             return
         spec = FUNCTIONS.get(function)

@@ -58,6 +58,7 @@ class Topology:
     tenants: dict[int, str]  # tenant id -> simulator tenant name
     procs: dict[str, subprocess.Popen[bytes]] = dataclasses.field(default_factory=dict)
     revived: list[str] = dataclasses.field(default_factory=list)  # "<role> after <scenario>"
+    stopped: set[str] = dataclasses.field(default_factory=set)  # roles a test stopped on purpose
     recovery: dict[str, float] = dataclasses.field(default_factory=dict)  # scenario -> seconds
 
     @classmethod
@@ -96,6 +97,7 @@ class Topology:
     # -- processes ---------------------------------------------------------------------------
 
     def start(self, role: str) -> None:
+        self.stopped.discard(role)
         self.procs[role] = integramon(self.settings, *ROLES[role], log=self.workdir / f"{role}.log")
 
     def start_standby(self) -> subprocess.Popen[bytes]:
@@ -110,7 +112,8 @@ class Topology:
             reply.raise_for_status()
 
     def dead(self) -> list[str]:
-        return sorted(role for role, proc in self.procs.items() if proc.poll() is not None)
+        """Processes that exited by themselves (a role the test stopped on purpose does not count)."""
+        return sorted(role for role, proc in self.procs.items() if proc.poll() is not None and role not in self.stopped)
 
     def revive(self, scenario: str) -> list[str]:
         """Restart every process that exited (recorded: the last test asserts there were none)."""
@@ -121,6 +124,7 @@ class Topology:
         return dead
 
     def stop(self, role: str, timeout: float = 20.0) -> int:
+        self.stopped.add(role)
         proc = self.procs[role]
         if proc.poll() is None:
             proc.terminate()

@@ -6,43 +6,69 @@
   const flash = document.getElementById("flash");
   const role = document.querySelector("main").dataset.role;
 
+  const FLASH_KEY = "integramon.flash";
+
   function say(text, ok) {
     flash.textContent = text;
     flash.className = "flash " + (ok ? "ok" : "bad");
     flash.hidden = false;
   }
 
-  async function call(url, body) {
-    const resp = await fetch(url, { method: "POST", headers: HEADERS, credentials: "same-origin",
-      body: JSON.stringify(body || {}) });
+  // After a change the page reloads at once to show the new state; the message survives the reload.
+  function reloadWith(text) {
+    try { window.sessionStorage.setItem(FLASH_KEY, text); } catch (e) { /* storage off: no message */ }
+    window.location.reload();
+  }
+  try {
+    const kept = window.sessionStorage.getItem(FLASH_KEY);
+    if (kept) { window.sessionStorage.removeItem(FLASH_KEY); say(kept, true); }
+  } catch (e) { /* storage off */ }
+
+  async function call(url, body, method) {
+    const verb = method || "POST";
+    const init = { method: verb, headers: HEADERS, credentials: "same-origin" };
+    if (verb !== "GET" && verb !== "DELETE") { init.body = JSON.stringify(body || {}); }
+    const resp = await fetch(url, init);
     let data = {};
     try { data = await resp.json(); } catch (e) { data = {}; }
     if (!resp.ok) { throw new Error(data.detail || ("HTTP " + resp.status)); }
     return data;
   }
 
-  document.querySelectorAll("[data-admin]").forEach(function (el) {
-    if (role !== "admin") { el.disabled = true; el.title = "needs an admin token"; }
-  });
+  function disableForViewers(root) {
+    (root || document).querySelectorAll("[data-admin]").forEach(function (el) {
+      if (role !== "admin") { el.disabled = true; el.title = "needs an admin token"; }
+    });
+  }
+
+  // shared with the page scripts (tenants.js, schedules.js, chat.js, ...)
+  window.IntegraMon = { call: call, say: say, role: role, disableForViewers: disableForViewers,
+    reloadWith: reloadWith };
+
+  disableForViewers(document);
 
   document.querySelectorAll("button[data-post]").forEach(function (button) {
     button.addEventListener("click", async function () {
       if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) { return; }
       button.disabled = true;
       try {
-        const data = await call(button.dataset.post, button.dataset.body ? JSON.parse(button.dataset.body) : {});
+        const data = await call(button.dataset.post, button.dataset.body ? JSON.parse(button.dataset.body) : {},
+          button.dataset.method);
         const follow = button.dataset.follow;
         if (follow && data[follow]) { window.location.href = "/jobs/" + data[follow]; return; }
-        say(summary(data), true);
-        setTimeout(function () { window.location.reload(); }, 700);
+        reloadWith(summary(data));
       } catch (err) { say(err.message, false); button.disabled = false; }
     });
   });
 
   function summary(data) {
     if (data.replayed) { return data.replayed.length + " replayed, " + data.refused.length + " refused"; }
-    if (data.status) { return "run " + data.run_id + ": " + data.status; }
+    if (data.status && data.run_id) { return "run " + data.run_id + ": " + data.status; }
     if (data.action) { return "run " + data.run_id + ": " + data.action; }
+    if (data.runs && data.runs.length > 1) { return data.runs.length + " runs enqueued (one per tenant)"; }
+    if (data.job_id && data.run_id) { return "run " + data.run_id + " enqueued"; }
+    if (data.enabled !== undefined && data.name) { return data.name + (data.enabled ? " resumed" : " paused"); }
+    if (data.active !== undefined && data.name) { return data.name + (data.active ? " enabled" : " disabled"); }
     return "done";
   }
 

@@ -73,3 +73,42 @@ async def run_periodic_worker(settings: Settings) -> None:
             burst=True,
         )
         await worker.run()
+
+
+async def run_ai_worker(settings: Settings) -> None:
+    """Drain the ``ai`` queue (``process_chat_task``) with the real worker runtime, burst mode."""
+    from functions.ai import JOBS
+    from functions.runner.tuning import ConcurrencySource
+    from functions.runner.worker import GroupWorker
+
+    async with open_resources(settings) as resources:
+        source = ConcurrencySource(resources.sessions, "ai", fixed=1)
+        worker = GroupWorker(resources, group="ai", queues=["ai"], implementations=dict(JOBS), concurrency=source,
+                             burst=True)
+        await worker.run()
+
+
+def seed_alert(db: sessionmaker[Session], tenant_id: int) -> int:
+    """An open alert of the tenant's default rule (given a webhook) with three samples: one stored with
+    an error text, one stored without, one not stored yet."""
+    from sqlalchemy import select
+
+    from core.db.models.alerting import Alert, AlertRule
+    from core.db.models.base import utcnow
+    from core.db.models.messages import MessageLog
+
+    with db() as session, session.begin():
+        rule = session.scalars(select(AlertRule).where(AlertRule.tenant_id == tenant_id)).one()
+        rule.channels = [{"type": "webhook", "url": "https://hooks.example/secret-path?token=abc"}]
+        session.add_all([
+            MessageLog(tenant_id=tenant_id, message_guid="guid-with-text", status="FAILED", iflow_id="OrderSync",
+                       error_text="HTTP 503 from S/4\nat step 3", log_end=utcnow()),
+            MessageLog(tenant_id=tenant_id, message_guid="guid-no-text", status="ESCALATED", iflow_id="OrderSync",
+                       log_end=utcnow()),
+        ])
+        alert = Alert(rule_id=rule.id, tenant_id=tenant_id, scope_key=f"tenant:{tenant_id}", current_count=2,
+                      peak_count=2, summary="2 failed messages in 15 minutes",
+                      sample_guids=["guid-with-text", "guid-no-text", "guid-not-stored"])
+        session.add(alert)
+        session.flush()
+        return alert.id

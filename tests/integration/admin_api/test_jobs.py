@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db.models.ledger import WorkerJobRun
 from core.db.models.outbox import OutboxEvent
+from core.queues.serialization import decode_job
 from core.settings import Settings
 from tests.integration.admin_api.conftest import run_periodic_worker
 
@@ -132,7 +134,7 @@ async def test_retry_after_redis_forgot_the_job_uses_the_ledger_copy(
         retried = await client.post(f"/api/v1/jobs/{job['run_id']}/retry", headers=admin)
         assert retried.status_code == 201, retried.text
         raw = await redis.get(f"arq:job:{retried.json()['job_id']}")
-        assert pickle.loads(raw)["k"] == expected
+        assert decode_job(raw)["k"] == expected
 
 
 async def test_retry_is_refused_when_neither_ledger_nor_redis_can_give_the_arguments(
@@ -146,6 +148,32 @@ async def test_retry_is_refused_when_neither_ledger_nor_redis_can_give_the_argum
     response = await client.post(f"/api/v1/jobs/{job['run_id']}/retry", headers=admin)
     assert response.status_code == 409
     assert "no longer in Redis" in response.json()["detail"]
+
+
+async def test_retry_never_unpickles_what_sits_in_redis(
+    client: AsyncTestClient[Any], admin: dict[str, str], db: sessionmaker[Session], redis: Redis, tmp_path: Path
+) -> None:
+    """The API used to unpickle arq:job / arq:result when the sealed copy could not be opened."""
+    job = await enqueue(client, admin, function="noop", kwargs={"password": "x"})
+    await client.post(f"/api/v1/jobs/{job['run_id']}/cancel", headers=admin)
+    rotated = Fernet(Fernet.generate_key()).encrypt(b"sealed under an older key").decode()
+    with db() as session, session.begin():
+        session.execute(update(WorkerJobRun).where(WorkerJobRun.id == job["run_id"]).values(args_sealed=rotated))
+    marker = tmp_path / "pwned"
+    planted = pickle.dumps({"t": 1, "f": "noop", "a": (), "k": {"x": _Exploit(marker)}, "et": 0})
+    for key in (f"arq:job:{job['job_id']}", f"arq:result:{job['job_id']}"):
+        await redis.set(key, planted)
+    response = await client.post(f"/api/v1/jobs/{job['run_id']}/retry", headers=admin)
+    assert response.status_code == 409, response.text
+    assert not marker.exists(), "the API unpickled a payload planted in Redis"
+
+
+class _Exploit:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (str(self.marker), "w"))
 
 
 async def test_cancel_running_job_on_a_real_worker(

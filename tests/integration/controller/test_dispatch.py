@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 from datetime import timedelta
 
 from sqlalchemy import insert, select, update
@@ -13,6 +12,7 @@ from core.db.models.base import utcnow
 from core.db.models.ledger import WorkerJobRun
 from core.db.models.scheduling import ConfigExt
 from core.queues.keys import CONTROLLER_POLL_STATE
+from core.queues.serialization import decode_job
 from core.resources import Resources
 from tests.integration.controller.conftest import add_tenants
 
@@ -41,7 +41,7 @@ async def test_first_tick_enqueues_every_kind_of_every_active_tenant(resources: 
     hot = next(r for r in runs if r.tenant_id == active[0] and r.function == "read_message_logs")
     assert hot.dedup_key == f"poll:{active[0]}:hot"
     assert hot.args_redacted == {"tenant_id": active[0]}
-    job = pickle.loads(await resources.redis.get(f"arq:job:{hot.arq_job_id}"))
+    job = decode_job(await resources.redis.get(f"arq:job:{hot.arq_job_id}"))
     assert (job["f"], job["k"]) == ("read_message_logs", {"tenant_id": active[0]})
     assert await resources.redis.zscore("arq:queue:messagelog_read", hot.arq_job_id) is not None
 

@@ -25,8 +25,9 @@ from core.db.models.message_details import MessageCustomHeader
 from core.db.models.messages import MessageLog
 from core.resources import Resources
 from core.settings import Settings, settings_to_env
+from core.signing import Signer
 from core.storage import LocalObjectStore, open_store
-from functions.archive.bundle import data_key, manifest_key, sha256
+from functions.archive.bundle import MANIFEST_PURPOSE, data_key, manifest_key, sha256
 from functions.archive.export import ArchiveVerificationError, archive_day
 from functions.archive.jobs import archive_cpi_day
 from functions.archive.restore import load_archive, restore_records
@@ -246,7 +247,8 @@ async def test_restore_rearchive_prune_cycles_keep_manifest_and_table_consistent
     assert archive(prune=True) == 5
     check(5, 0)
     for cycle in range(3):
-        restored = restore_records(db, tenant_id, load_archive(store, tenant_id, OLD_DAY), day=OLD_DAY)
+        records = load_archive(store, tenant_id, OLD_DAY, Signer(settings, MANIFEST_PURPOSE))
+        restored = restore_records(db, tenant_id, records, day=OLD_DAY)
         assert restored.restored == 5 + (cycle > 0)
         check(0, 5 + (cycle > 0))
         archive(prune=False)  # re-archive of the restored day: same content, nothing pruned

@@ -1,0 +1,1 @@
+"""Controller status: the leader and each supervised loop's health, read from Redis (``controller --status``)."""
