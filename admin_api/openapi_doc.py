@@ -55,6 +55,19 @@ def _with_enum(schema: dict[str, Any], values: list[str]) -> None:
         schema["enum"] = values
 
 
+def _request_bodies(document: dict[str, Any]) -> set[str]:
+    """Components used as request bodies (only there is a ``status`` field a run status)."""
+    names = set()
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            content = operation.get("requestBody", {}).get("content", {}) if isinstance(operation, dict) else {}
+            for media in content.values():
+                ref = media.get("schema", {}).get("$ref", "")
+                if ref:
+                    names.add(ref.rsplit("/", 1)[-1])
+    return names
+
+
 def complete_document(document: dict[str, Any]) -> dict[str, Any]:
     """Add the error answers and the catalog enums (idempotent; mutates and returns ``document``)."""
     enums = _enums()
@@ -72,8 +85,11 @@ def complete_document(document: dict[str, Any]) -> dict[str, Any]:
             for parameter in operation.get("parameters", []):
                 if parameter.get("name") in enums and isinstance(parameter.get("schema"), dict):
                     _with_enum(parameter["schema"], enums[parameter["name"]])
-    for schema in components.values():
+    bodies = _request_bodies(document)
+    for component, schema in components.items():
         for name, prop in (schema.get("properties") or {}).items():
+            if name == "status" and component not in bodies:
+                continue  # a response's status may be an alert's, an attempt's or a probe's, not a run's
             if name in enums and isinstance(prop, dict):
                 _with_enum(prop, enums[name])
     return document

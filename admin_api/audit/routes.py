@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, get
 from litestar.params import Parameter
 
+from admin_api.audit.schemas import AuditPage
 from admin_api.audit.services import list_audit
 from admin_api.context import Ctx
 
@@ -22,6 +23,5 @@ class AuditController(Controller):
         self, ctx: Ctx,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
         before_id: Annotated[int | None, Parameter(ge=1, le=2**62)] = None,
-    ) -> dict[str, Any]:
-        items = await ctx.read(lambda s: list_audit(s, limit, before_id))
-        return {"items": items}
+    ) -> AuditPage:
+        return AuditPage(items=await ctx.read(lambda s: list_audit(s, limit, before_id)))

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from admin_api.audit.schemas import AuditEntry
 from admin_api.context import Principal
 from core.db.models.auth import AuditLog
 
@@ -18,13 +19,10 @@ def audit(session: Session, who: Principal, action: str, target: str | None, det
     session.add(AuditLog(actor=who.name, action=action, target=target, details=details))
 
 
-def list_audit(session: Session, limit: int, before_id: int | None) -> list[dict[str, Any]]:
+def list_audit(session: Session, limit: int, before_id: int | None) -> list[AuditEntry]:
     """Newest entries first; ``before_id`` pages further back."""
     stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)
     if before_id is not None:
         stmt = stmt.where(AuditLog.id < before_id)
-    return [
-        {"id": r.id, "at": r.at.isoformat(), "actor": r.actor, "action": r.action, "target": r.target,
-         "details": r.details}
-        for r in session.scalars(stmt)
-    ]
+    return [AuditEntry(id=r.id, at=r.at, actor=r.actor, action=r.action, target=r.target, details=r.details or {})
+            for r in session.scalars(stmt)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from litestar import Request
 
 from admin_api.bottlenecks.services import bottlenecks, durability, report
@@ -68,7 +69,7 @@ async def jobs_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict
     except BadInput as exc:
         return {**page, "items": [], "next_cursor": None, "error": exc.detail}
     items, cursor = await ctx.read(lambda s: search_runs(s, flt))
-    return {**page, "items": items, "next_cursor": cursor, "error": None}
+    return {**page, "items": msgspec.to_builtins(items), "next_cursor": cursor, "error": None}
 
 
 async def dead_letters_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -78,11 +79,11 @@ async def dead_letters_context(ctx: ApiContext, request: Request[Any, Any, Any])
     except BadInput as exc:
         return {**page, "items": [], "next_cursor": None, "error": exc.detail}
     items, cursor = await ctx.read(lambda s: list_dead_letters(s, flt, include_resolved=False))
-    return {**page, "items": items, "next_cursor": cursor, "error": None}
+    return {**page, "items": msgspec.to_builtins(items), "next_cursor": cursor, "error": None}
 
 
 async def job_context(ctx: ApiContext, run_id: int) -> dict[str, Any]:
-    job = await ctx.read(lambda s: run_detail(s, run_id))
+    job = msgspec.to_builtins(await ctx.read(lambda s: run_detail(s, run_id)))  # the template's plain values
     progress = await job_progress(ctx.resources.redis, [job["job_id"]])
     job["progress"] = progress.get(job["job_id"])
     return {"job": job, "can_retry": job["status"] in {"failed", "dead", "cancelled", "skipped", "succeeded"},
@@ -91,9 +92,9 @@ async def job_context(ctx: ApiContext, run_id: int) -> dict[str, Any]:
 
 async def queues_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
     since = window_start(60)
-    series = await ctx.read(lambda s: queue_series(s, since, None))
-    points = await ctx.read(lambda s: throughput(s, since, 60, None))
-    durations = await ctx.read(lambda s: duration_percentiles(s, since))
+    series = msgspec.to_builtins(await ctx.read(lambda s: queue_series(s, since, None)))
+    points = msgspec.to_builtins(await ctx.read(lambda s: throughput(s, since, 60, None)))
+    durations = msgspec.to_builtins(await ctx.read(lambda s: duration_percentiles(s, since)))
     live = await queue_depths(ctx.resources.redis)
     return {"live": live, "durations": durations,
             "page_data": {"series": series, "throughput": points, "live": live}}
@@ -104,12 +105,12 @@ async def redis_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dic
 
 
 async def workers_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
-    data = await workers_overview(ctx)
+    data = msgspec.to_builtins(await workers_overview(ctx))
     return {"workers": data["workers"], "gone": data["recently_gone"]}
 
 
 async def platform_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
-    data = await ctx.read(lambda s: platform_series(s, window_start(24 * 60)))
+    data = msgspec.to_builtins(await ctx.read(lambda s: platform_series(s, window_start(24 * 60))))
     return {"storage": data["storage"], "page_data": {"platform": {"hosts": data["hosts"], "api": data["api"]}}}
 
 

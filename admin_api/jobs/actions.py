@@ -17,6 +17,7 @@ from admin_api.audit.services import audit
 from admin_api.context import ApiContext, Principal
 from admin_api.errors import Conflict
 from admin_api.jobs.queries import load_run
+from admin_api.jobs.schemas import CancelResult, ReplayResult
 from core.db.models.base import utcnow
 from core.db.models.dead_letters import DeadLetterResolution
 from core.db.models.ledger import WorkerJobRun
@@ -58,7 +59,7 @@ def _claim_dead_letter(session: Session, run: WorkerJobRun, who: Principal) -> N
         raise Conflict(f"dead letter {run.id} was already replayed or discarded") from exc
 
 
-async def replay_run(ctx: ApiContext, who: Principal, run_id: int) -> dict[str, Any]:
+async def replay_run(ctx: ApiContext, who: Principal, run_id: int) -> ReplayResult:
     """Enqueue a new run of the same function and arguments, linked to the old one (``replay_of_id``)."""
     run = await ctx.read(lambda s: load_run(s, run_id))
     if run.status not in REPLAYABLE:
@@ -85,7 +86,7 @@ async def replay_run(ctx: ApiContext, who: Principal, run_id: int) -> dict[str, 
     return await ctx.write(lambda s: _after_replay(s, who, run, new_job, is_dead))
 
 
-def _after_replay(session: Session, who: Principal, run: WorkerJobRun, new_job: str, is_dead: bool) -> dict[str, Any]:
+def _after_replay(session: Session, who: Principal, run: WorkerJobRun, new_job: str, is_dead: bool) -> ReplayResult:
     new_id = session.query(WorkerJobRun.id).filter(WorkerJobRun.arq_job_id == new_job).scalar()
     if is_dead:
         session.execute(update(DeadLetterResolution).where(DeadLetterResolution.run_id == run.id)
@@ -94,10 +95,10 @@ def _after_replay(session: Session, who: Principal, run: WorkerJobRun, new_job: 
                "queue": run.queue, "by": who.name}
     record_event(session, "run.replayed", payload)
     audit(session, who, "job.replay", f"run:{run.id}", payload)
-    return {"replayed_run_id": run.id, "run_id": new_id, "job_id": new_job}
+    return ReplayResult(replayed_run_id=run.id, run_id=new_id, job_id=new_job)
 
 
-async def cancel_run(ctx: ApiContext, who: Principal, run_id: int) -> dict[str, Any]:
+async def cancel_run(ctx: ApiContext, who: Principal, run_id: int) -> CancelResult:
     """Queued job: removed from its queue and marked cancelled. Running job: the worker is asked to abort."""
     run = await ctx.read(lambda s: load_run(s, run_id))
     if RunStatus(run.status) not in (RunStatus.QUEUED, RunStatus.RETRYING, RunStatus.RUNNING):
@@ -106,11 +107,11 @@ async def cancel_run(ctx: ApiContext, who: Principal, run_id: int) -> dict[str, 
     outcome = await cancel_job(ctx.resources.redis, queue(run.queue).name, jid)
     if outcome == CancelOutcome.ABORT_REQUESTED:
         await ctx.write(lambda s: audit(s, who, "job.cancel_requested", f"run:{run.id}", {"job_id": jid}))
-        return {"run_id": run.id, "status": "cancelling", "detail": "the worker running it was asked to abort"}
+        return CancelResult(run_id=run.id, status="cancelling", detail="the worker running it was asked to abort")
     return await ctx.write(lambda s: _mark_cancelled(s, who, run, outcome.value))
 
 
-def _mark_cancelled(session: Session, who: Principal, run: WorkerJobRun, outcome: str) -> dict[str, Any]:
+def _mark_cancelled(session: Session, who: Principal, run: WorkerJobRun, outcome: str) -> CancelResult:
     now = utcnow()
     changed: Any = session.execute(
         update(WorkerJobRun).where(WorkerJobRun.id == run.id, WorkerJobRun.status.in_(ACTIVE_VALUES))
@@ -123,4 +124,4 @@ def _mark_cancelled(session: Session, who: Principal, run: WorkerJobRun, outcome
                "by": who.name, "redis": outcome}
     record_event(session, "run.cancelled", payload)
     audit(session, who, "job.cancel", f"run:{run.id}", payload)
-    return {"run_id": run.id, "status": RunStatus.CANCELLED.value}
+    return CancelResult(run_id=run.id, status="cancelled")

@@ -26,7 +26,7 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from admin_api.jobs.queries import encode_cursor
+from admin_api.jobs.queries import SUMMARY_COLUMNS, encode_cursor
 from admin_api.jobs.schemas import RunFilter
 from core.errors import ServiceUnavailable
 from core.outage import DATABASE
@@ -40,11 +40,7 @@ _WAIT_S = 3.0  # longest a request waits for a connection before answering 503
 # few seconds caps it: the next request (or check) starts a new series at once, whatever the outage's length
 _RECONNECT_S = 8.0
 
-_FIELDS = (("id", "id"), ("job_id", "arq_job_id"), ("queue", "queue"), ("function", "function"),
-           ("tenant_id", "tenant_id"), ("status", "status"), ("attempt", "attempt"),
-           ("max_attempts", "max_attempts"), ("enqueued_at", "enqueued_at"), ("started_at", "started_at"),
-           ("finished_at", "finished_at"), ("duration_ms", "duration_ms"), ("worker_id", "worker_id"),
-           ("error_type", "error_type"), ("replay_of_id", "replay_of_id"))
+_FIELDS = SUMMARY_COLUMNS  # (JSON key, column): RunSummary's fields, like the ORM path
 
 _PAGE = """
 WITH hit AS (

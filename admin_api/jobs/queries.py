@@ -10,20 +10,19 @@ from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from admin_api.errors import BadInput, NotFound
-from admin_api.jobs.schemas import RunFilter
+from admin_api.jobs.schemas import AttemptView, ReplayRef, Resolution, RunDetail, RunFilter, RunSummary
 from core.db.models.dead_letters import DeadLetterResolution
 from core.db.models.ledger import WorkerJobAttempt, WorkerJobRun
+from core.ledger.states import RunStatus
 
-__all__ = ["LIST_COLUMNS", "decode_cursor", "encode_cursor", "load_run", "run_detail", "search_runs"]
+__all__ = ["LIST_COLUMNS", "SUMMARY_COLUMNS", "decode_cursor", "encode_cursor", "load_run", "page", "run_detail",
+           "search_runs"]
 
 R = WorkerJobRun
-LIST_COLUMNS = (R.id, R.arq_job_id, R.queue, R.function, R.tenant_id, R.status, R.attempt, R.max_attempts,
-                R.enqueued_at, R.started_at, R.finished_at, R.duration_ms, R.worker_id, R.error_type,
-                R.replay_of_id)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+# RunSummary field -> worker_job_run column: the one column list of both search paths
+SUMMARY_COLUMNS: tuple[tuple[str, str], ...] = tuple(
+    (name, "arq_job_id" if name == "job_id" else name) for name in RunSummary.__struct_fields__)
+LIST_COLUMNS = tuple(R.__table__.c[column].label(name) for name, column in SUMMARY_COLUMNS)
 
 
 def encode_cursor(enqueued_at: datetime, run_id: int) -> str:
@@ -70,24 +69,17 @@ def filtered(stmt: Any, flt: RunFilter) -> Select[Any]:
     return ordered
 
 
-def page(rows: list[Any], limit: int) -> tuple[list[dict[str, Any]], str | None]:
-    """Rows as dicts plus the cursor of the next page (None on the last page)."""
+def page(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
+    """The first ``limit`` rows plus the cursor of the next page (None on the last page)."""
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [{
-        "id": r.id, "job_id": r.arq_job_id, "queue": r.queue, "function": r.function, "tenant_id": r.tenant_id,
-        "status": r.status, "attempt": r.attempt, "max_attempts": r.max_attempts,
-        "enqueued_at": _iso(r.enqueued_at), "started_at": _iso(r.started_at), "finished_at": _iso(r.finished_at),
-        "duration_ms": r.duration_ms, "worker_id": r.worker_id, "error_type": r.error_type,
-        "replay_of_id": r.replay_of_id,
-    } for r in rows]
     cursor = encode_cursor(rows[-1].enqueued_at, rows[-1].id) if more and rows else None
-    return items, cursor
+    return rows, cursor
 
 
-def search_runs(session: Session, flt: RunFilter) -> tuple[list[dict[str, Any]], str | None]:
-    rows = list(session.execute(filtered(select(*LIST_COLUMNS), flt)))
-    return page(rows, flt.limit)
+def search_runs(session: Session, flt: RunFilter) -> tuple[list[RunSummary], str | None]:
+    rows, cursor = page(list(session.execute(filtered(select(*LIST_COLUMNS), flt))), flt.limit)
+    return [RunSummary(**row._mapping) for row in rows], cursor
 
 
 def load_run(session: Session, run_id: int) -> WorkerJobRun:
@@ -97,7 +89,7 @@ def load_run(session: Session, run_id: int) -> WorkerJobRun:
     return run
 
 
-def run_detail(session: Session, run_id: int) -> dict[str, Any]:
+def run_detail(session: Session, run_id: int) -> RunDetail:
     """Everything about one run: fields, attempt timeline, replays, dead-letter resolution."""
     run = load_run(session, run_id)
     attempts = session.scalars(
@@ -105,21 +97,18 @@ def run_detail(session: Session, run_id: int) -> dict[str, Any]:
         .order_by(WorkerJobAttempt.attempt, WorkerJobAttempt.id)).all()
     replays = session.execute(select(R.id, R.status).where(R.replay_of_id == run.id).order_by(R.id)).all()
     resolution = session.get(DeadLetterResolution, run.id)
-    return {
-        "id": run.id, "job_id": run.arq_job_id, "queue": run.queue, "function": run.function,
-        "tenant_id": run.tenant_id, "args": run.args_redacted, "status": run.status, "attempt": run.attempt,
-        "max_attempts": run.max_attempts, "enqueued_at": _iso(run.enqueued_at), "started_at": _iso(run.started_at),
-        "finished_at": _iso(run.finished_at), "next_attempt_at": _iso(run.next_attempt_at),
-        "duration_ms": run.duration_ms, "worker_id": run.worker_id, "error_type": run.error_type,
-        "error_message": run.error_message, "result_summary": run.result_summary,
-        "reconcile_meta": run.reconcile_meta, "replay_of_id": run.replay_of_id, "dedup_key": run.dedup_key,
-        "attempts": [{
-            "attempt": a.attempt, "worker_id": a.worker_id, "status": a.status, "started_at": _iso(a.started_at),
-            "finished_at": _iso(a.finished_at), "duration_ms": a.duration_ms, "error_type": a.error_type,
-            "error_message": a.error_message,
-        } for a in attempts],
-        "replays": [{"id": r.id, "status": r.status} for r in replays],
-        "resolution": None if resolution is None else {
-            "action": resolution.action, "new_run_id": resolution.new_run_id, "by": resolution.resolved_by,
-            "at": _iso(resolution.resolved_at)},
-    }
+    return RunDetail(
+        id=run.id, job_id=run.arq_job_id, queue=run.queue, function=run.function, tenant_id=run.tenant_id,
+        args=run.args_redacted, status=RunStatus(run.status), attempt=run.attempt, max_attempts=run.max_attempts,
+        enqueued_at=run.enqueued_at, started_at=run.started_at, finished_at=run.finished_at,
+        next_attempt_at=run.next_attempt_at, duration_ms=run.duration_ms, worker_id=run.worker_id,
+        error_type=run.error_type, error_message=run.error_message, result_summary=run.result_summary,
+        reconcile_meta=run.reconcile_meta, replay_of_id=run.replay_of_id, dedup_key=run.dedup_key,
+        attempts=[AttemptView(attempt=a.attempt, worker_id=a.worker_id, status=a.status, started_at=a.started_at,
+                              finished_at=a.finished_at, duration_ms=a.duration_ms, error_type=a.error_type,
+                              error_message=a.error_message) for a in attempts],
+        replays=[ReplayRef(id=r.id, status=RunStatus(r.status)) for r in replays],
+        resolution=None if resolution is None else Resolution(
+            action=resolution.action, new_run_id=resolution.new_run_id, by=resolution.resolved_by,
+            at=resolution.resolved_at),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
@@ -14,7 +15,17 @@ from admin_api.context import Ctx, Principal
 from admin_api.jobs.actions import cancel_run, replay_run
 from admin_api.jobs.enqueue import enqueue_job
 from admin_api.jobs.queries import decode_cursor, run_detail, search_runs
-from admin_api.jobs.schemas import EnqueueBody, RunFilter, RunPage
+from admin_api.jobs.schemas import (
+    CancelResult,
+    CatalogView,
+    EnqueueBody,
+    EnqueueResult,
+    JobProgress,
+    ReplayResult,
+    RunDetail,
+    RunFilter,
+    RunPage,
+)
 from admin_api.params import (
     Cursor,
     FunctionName,
@@ -54,28 +65,29 @@ class JobsController(Controller):
         if ctx.ledger_pages is not None:
             return Response(await ctx.ledger_pages.page(flt), media_type=MediaType.JSON)
         items, next_cursor = await ctx.read(lambda s: search_runs(s, flt))
-        return Response({"items": items, "next_cursor": next_cursor}, media_type=MediaType.JSON)
+        return Response(RunPage(items=items, next_cursor=next_cursor), media_type=MediaType.JSON)
 
     @get("/{run_id:int}", summary="One run with its attempt timeline, error and live progress")
-    async def get_job(self, ctx: Ctx, run_id: RunId) -> dict[str, Any]:
+    async def get_job(self, ctx: Ctx, run_id: RunId) -> RunDetail:
         detail = await ctx.read(lambda s: run_detail(s, run_id))
-        progress = await job_progress(ctx.resources.redis, [detail["job_id"]])
-        detail["progress"] = progress.get(detail["job_id"])
+        progress = (await job_progress(ctx.resources.redis, [detail.job_id])).get(detail.job_id)
+        if progress is not None:
+            detail.progress = msgspec.convert(progress, JobProgress, strict=False)
         return detail
 
     @post("/", guards=[require_admin], status_code=HTTP_201_CREATED, summary="Enqueue a catalogued function")
     async def enqueue(self, ctx: Ctx, request: Request[Principal, Any, Any], data: JSONBody[EnqueueBody]
-                      ) -> dict[str, Any]:
+                      ) -> EnqueueResult:
         return await enqueue_job(ctx, request.user, data)
 
     @post("/{run_id:int}/retry", guards=[require_admin], status_code=HTTP_201_CREATED,
           summary="Run a finished job again as a new run linked to this one")
-    async def retry(self, ctx: Ctx, request: Request[Principal, Any, Any], run_id: RunId) -> dict[str, Any]:
+    async def retry(self, ctx: Ctx, request: Request[Principal, Any, Any], run_id: RunId) -> ReplayResult:
         return await replay_run(ctx, request.user, run_id)
 
     @post("/{run_id:int}/cancel", guards=[require_admin], status_code=HTTP_200_OK,
           summary="Cancel a queued job, or ask the worker to abort a running one")
-    async def cancel(self, ctx: Ctx, request: Request[Principal, Any, Any], run_id: RunId) -> dict[str, Any]:
+    async def cancel(self, ctx: Ctx, request: Request[Principal, Any, Any], run_id: RunId) -> CancelResult:
         return await cancel_run(ctx, request.user, run_id)
 
 
@@ -84,5 +96,5 @@ class CatalogController(Controller):
     tags = ["jobs"]
 
     @get("/", summary="Queue catalog: groups, queues, functions, profiles")
-    async def catalog(self) -> dict[str, Any]:
-        return catalog_as_dict()
+    async def catalog(self) -> CatalogView:
+        return msgspec.convert(catalog_as_dict(), CatalogView)

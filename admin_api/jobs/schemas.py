@@ -1,16 +1,19 @@
-"""Request bodies and the query filter of the jobs area."""
+"""Request bodies, the query filter and the responses of the jobs area (and of the catalog it enqueues from)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from admin_api.errors import BadInput
+from core.ledger.states import RunStatus
 
-__all__ = ["EnqueueBody", "RunFilter", "RunPage", "RunSummary", "utc_bound"]
+__all__ = ["AttemptView", "CancelResult", "CatalogFunction", "CatalogGroup", "CatalogQueue", "CatalogView",
+           "EnqueueBody", "EnqueueResult", "JobProgress", "ReplayRef", "ReplayResult", "Resolution", "RunDetail",
+           "RunFilter", "RunPage", "RunSummary", "utc_bound"]
 
 
 class EnqueueBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -54,14 +57,15 @@ def utc_bound(field: str, value: datetime | None) -> datetime | None:
 
 
 class RunSummary(msgspec.Struct):
-    """One ledger row in a search result (documentation of the response; the page is built as JSON)."""
+    """One ledger row in a search result. Its fields are also the column list of both search paths
+    (the ORM query and the JSON built in SQL on PostgreSQL), so the two cannot drift apart."""
 
     id: int
     job_id: str
     queue: str
     function: str
     tenant_id: int | None
-    status: str
+    status: RunStatus
     attempt: int
     max_attempts: int
     enqueued_at: datetime
@@ -78,3 +82,126 @@ class RunPage(msgspec.Struct):
 
     items: list[RunSummary]
     next_cursor: str | None
+
+
+class JobProgress(msgspec.Struct):
+    """What a long job last reported through ``ctx.progress`` (``at``: epoch seconds)."""
+
+    done: int | float | None = None
+    total: int | float | None = None
+    message: str | None = None
+    at: float | None = None
+
+
+class AttemptView(msgspec.Struct):
+    attempt: int
+    worker_id: str | None
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_ms: int | None
+    error_type: str | None
+    error_message: str | None
+
+
+class ReplayRef(msgspec.Struct):
+    """A later run replaying this one."""
+
+    id: int
+    status: RunStatus
+
+
+class Resolution(msgspec.Struct):
+    """How a dead letter was dealt with (``new_run_id``: the replay, if any)."""
+
+    action: str
+    new_run_id: int | None
+    by: str
+    at: datetime
+
+
+class RunDetail(msgspec.Struct):
+    """One run: ledger fields (arguments redacted), attempt timeline, replays, resolution, live progress."""
+
+    id: int
+    job_id: str
+    queue: str
+    function: str
+    tenant_id: int | None
+    args: dict[str, Any]
+    status: RunStatus
+    attempt: int
+    max_attempts: int
+    enqueued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    next_attempt_at: datetime | None
+    duration_ms: int | None
+    worker_id: str | None
+    error_type: str | None
+    error_message: str | None
+    result_summary: dict[str, Any] | None
+    reconcile_meta: dict[str, Any] | None
+    replay_of_id: int | None
+    dedup_key: str | None
+    attempts: list[AttemptView]
+    replays: list[ReplayRef]
+    resolution: Resolution | None
+    progress: JobProgress | None = None
+
+
+class EnqueueResult(msgspec.Struct):
+    run_id: int | None
+    job_id: str
+    function: str
+
+
+class ReplayResult(msgspec.Struct):
+    """``run_id`` / ``job_id``: the new run, linked to ``replayed_run_id``."""
+
+    replayed_run_id: int
+    run_id: int | None
+    job_id: str
+
+
+class CancelResult(msgspec.Struct):
+    """``cancelled`` when the job left its queue; ``cancelling`` when its worker was asked to abort it."""
+
+    run_id: int
+    status: Literal["cancelled", "cancelling"]
+    detail: str | None = None
+
+
+class CatalogRetry(msgspec.Struct):
+    max_retries: int
+    backoff_base_s: float
+    backoff_max_s: float
+    permanent: list[str]
+
+
+class CatalogFunction(msgspec.Struct):
+    name: str
+    timeout_s: float
+    retry: CatalogRetry
+    description: str
+
+
+class CatalogQueue(msgspec.Struct):
+    name: str
+    group: str
+    functions: list[CatalogFunction]
+
+
+class CatalogGroup(msgspec.Struct):
+    name: str
+    queues: list[str]
+    concurrency: int
+
+
+class CatalogView(msgspec.Struct):
+    """Groups, queues with their functions, and the tuning profiles (group -> concurrency)."""
+
+    default_profile: str
+    groups: list[CatalogGroup]
+    queues: list[CatalogQueue]
+    profiles: dict[str, dict[str, int]]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
+import msgspec
 from litestar import Controller, MediaType, Response, get
 from litestar.params import Parameter
 
@@ -12,6 +13,14 @@ from admin_api.metrics.history import duration_percentiles, queue_series, throug
 from admin_api.metrics.live_depth import queue_depths
 from admin_api.metrics.platform import platform_series
 from admin_api.metrics.prometheus import CONTENT_TYPE, StateSnapshot, render_metrics
+from admin_api.metrics.schemas import (
+    DurationsView,
+    LiveDepths,
+    LiveQueue,
+    PlatformSeries,
+    QueueSeries,
+    ThroughputSeries,
+)
 from admin_api.params import QueueName, check_names
 from admin_api.workers.services import live_workers
 from core.pressure.report import bottleneck_report
@@ -28,33 +37,32 @@ class MetricsController(Controller):
     tags = ["metrics"]
 
     @get("/queues", summary="Per-queue ready / deferred / running / oldest-ready age over time (samples)")
-    async def queues(self, ctx: Ctx, minutes: Minutes = 60, queue: QueueName = None) -> dict[str, Any]:
+    async def queues(self, ctx: Ctx, minutes: Minutes = 60, queue: QueueName = None) -> QueueSeries:
         check_names(queue, None)
         since = window_start(minutes)
-        series = await ctx.read(lambda s: queue_series(s, since, queue))
-        return {"since": since.isoformat(), "series": series}
+        return QueueSeries(since=since, series=await ctx.read(lambda s: queue_series(s, since, queue)))
 
     @get("/queues/live", summary="Per-queue depth computed from Redis now")
-    async def live(self, ctx: Ctx) -> dict[str, Any]:
-        return {"queues": await queue_depths(ctx.resources.redis)}
+    async def live(self, ctx: Ctx) -> LiveDepths:
+        return LiveDepths(queues=[msgspec.convert(row, LiveQueue) for row in await queue_depths(ctx.resources.redis)])
 
     @get("/throughput", summary="Finished runs per bucket with failure rate")
     async def throughput(self, ctx: Ctx, minutes: Minutes = 60, bucket_s: Bucket = 60,
-                         queue: QueueName = None) -> dict[str, Any]:
+                         queue: QueueName = None) -> ThroughputSeries:
         check_names(queue, None)
         since = window_start(minutes)
         points = await ctx.read(lambda s: throughput(s, since, bucket_s, queue))
-        return {"since": since.isoformat(), "bucket_s": bucket_s, "points": points}
+        return ThroughputSeries(since=since, bucket_s=bucket_s, points=points)
 
     @get("/platform", summary="Host metrics, admin API request rates and storage sizes over time")
-    async def platform(self, ctx: Ctx, minutes: Minutes = 60) -> dict[str, Any]:
+    async def platform(self, ctx: Ctx, minutes: Minutes = 60) -> PlatformSeries:
         since = window_start(minutes)
-        return {"since": since.isoformat(), **await ctx.read(lambda s: platform_series(s, since))}
+        return await ctx.read(lambda s: platform_series(s, since))
 
     @get("/durations", summary="Run duration percentiles and failure rate per queue")
-    async def durations(self, ctx: Ctx, minutes: Minutes = 60) -> dict[str, Any]:
+    async def durations(self, ctx: Ctx, minutes: Minutes = 60) -> DurationsView:
         since = window_start(minutes)
-        return {"since": since.isoformat(), "queues": await ctx.read(lambda s: duration_percentiles(s, since))}
+        return DurationsView(since=since, queues=await ctx.read(lambda s: duration_percentiles(s, since)))
 
 
 @get("/metrics", tags=["metrics"], summary="Prometheus text exposition", media_type=MediaType.TEXT)

@@ -1,0 +1,1 @@
+"""Unit tests of the admin API that need no services (the app is built, never started)."""
