@@ -6,6 +6,8 @@ from typing import Literal
 
 import msgspec
 
+from core.pressure.redis_info import RedisDurability
+
 __all__ = ["ControllerReadiness", "Liveness", "Readiness", "WorkersReadiness"]
 
 
@@ -38,3 +40,5 @@ class Readiness(msgspec.Struct):
     redis: bool
     controller: ControllerReadiness
     workers: WorkersReadiness
+    # the seed's warnings about this Redis (no persistence, evicting policy); None while Redis is unreachable
+    redis_durability: RedisDurability | None = None
