@@ -190,21 +190,23 @@ def run_dev(settings: Settings) -> int:
     stack = start(settings)
     token = _create_token(stack)
     url = f"http://{settings.api_host}:{settings.api_port}/"
-    print(f"IntegraMon is running.\n  console:     {url}\n  admin token: {token}\n"
-          f"  database:    {mask_url(stack.settings.resolved_database_url)}\n"
-          f"  redis:       {mask_url(stack.settings.redis_url)}"
-          f"{' (embedded)' if stack.redis else ''}\n  logs:        {stack.log_dir}/\nPress Ctrl-C to stop.",
-          flush=True)
-    for warning in _redis_warnings(stack.settings.redis_url):
-        print(f"  warning:     {warning}", flush=True)
     stopping = False
 
     def on_signal(_signum: int, _frame: Any) -> None:
         nonlocal stopping
         stopping = True
 
+    # before the banner: whoever reads the token may stop us at once, and Ctrl-C must then stop cleanly
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    warnings = _redis_warnings(stack.settings.redis_url)
+    print(f"IntegraMon is running.\n  console:     {url}\n  admin token: {token}\n"
+          f"  database:    {mask_url(stack.settings.resolved_database_url)}\n"
+          f"  redis:       {mask_url(stack.settings.redis_url)}"
+          f"{' (embedded)' if stack.redis else ''}\n  logs:        {stack.log_dir}/\nPress Ctrl-C to stop.",
+          flush=True)
+    for warning in warnings:
+        print(f"  warning:     {warning}", flush=True)
     try:
         while not stopping:
             dead = stack.dead_child()
