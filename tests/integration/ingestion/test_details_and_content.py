@@ -210,6 +210,7 @@ async def test_iflow_zips_downloaded_only_when_version_changes(
         )
     catalog = _catalog(simulator)
     listed = await read_packages(job_ctx("read_packages"), sim_tenant)
+    assert listed.pop("cpi") == {"requests": len(catalog.packages) + 1, "retries": 0, "throttled_ms": 0}
     assert listed == {
         "packages": len(catalog.packages),
         "artifacts": len(catalog.iflows),
