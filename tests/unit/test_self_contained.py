@@ -1,8 +1,8 @@
 """The repository carries everything its tests, scripts and build read: nothing points outside the checkout.
 
-A clone with nothing beside it must pass ``make test``. Reading a sibling folder (``../shared`` or a
-path climbed to with ``parents[N]`` past the repository root) would pass here and fail there, so this
-test looks for such references in every tracked source, script and build file.
+A clone with nothing beside it must pass ``make test``. Reading a sibling folder (the steering one
+beside the checkout, or a path climbed to with ``parents[N]`` past the repository root) would pass here and
+fail there, so this test looks for such references in every tracked source, script and build file.
 """
 
 from __future__ import annotations
