@@ -10,13 +10,12 @@ that saw it fail has succeeded again. An operator reads two lines per outage, no
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from dataclasses import dataclass, field
 
 import psycopg
 from redis.exceptions import RedisError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from core.errors import ServiceUnavailable
 
@@ -37,14 +36,24 @@ def dependency_of(exc: BaseException) -> str | None:
             return current.dependency
         if isinstance(current, RedisError):
             return REDIS
-        if isinstance(current, OperationalError | InterfaceError | PoolTimeout | psycopg.OperationalError):
-            return DATABASE
-        if isinstance(current, DBAPIError) and current.connection_invalidated:
+        if isinstance(current, psycopg.OperationalError) or _sqlalchemy_outage(current):
             return DATABASE
         if type(current).__module__.startswith("pika"):
             return RABBITMQ
         current = current.__cause__ or current.__context__
     return None
+
+
+def _sqlalchemy_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLAlchemy's word for an unreachable database. Looked up in ``sys.modules``
+    rather than imported: a process that never loaded SQLAlchemy cannot hold one of its errors, and
+    importing it here would put the whole ORM on every process's start-up path."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is None:
+        return False
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
 def backoff_s(failures: int, base_s: float, max_s: float, jitter: float) -> float:

@@ -1,7 +1,14 @@
-"""The connections a process needs (database engine, Redis, enqueuer), opened once and passed down."""
+"""The connections a process needs (database engine, Redis, enqueuer), opened once and passed down.
+
+Only Redis is opened at start. The SQLAlchemy engine, its session factory and the enqueuer are made
+on first use: a worker whose jobs never touch the ORM (the ledger writes through psycopg, the schema
+check reads ``alembic_version`` directly) then never imports SQLAlchemy, which was most of its
+start-up time and memory. Families that use the ORM pay for it when their first job runs.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -9,41 +16,79 @@ from typing import TYPE_CHECKING, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
-from core.db.migrate import require_current_schema
+from core.db.schema import require_current_schema_at, schema_if_reachable
 from core.db.session import create_db_engine, make_session_factory
 from core.errors import ServiceUnavailable
 from core.outage import DATABASE, REDIS
-from core.queues.enqueue import Enqueuer
-from core.secrets import SecretBox
 from core.settings import Settings
 from core.urls import mask_text, mask_url
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
     from core.cpi.tenants import TenantClients
+    from core.queues.enqueue import Enqueuer
 
 __all__ = ["Resources", "check_database", "check_redis", "open_resources"]
 
 
 @dataclass(slots=True)
 class Resources:
+    """One process's shared clients. The lazily made ones are typed loosely on purpose: the API's request
+    signatures resolve this dataclass's field annotations at run time, and naming SQLAlchemy or
+    TenantClients types here would import them into every process."""
+
     settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
     redis: Redis
-    enqueuer: Enqueuer
-    # typed loosely on purpose: the API's request signatures resolve this dataclass's annotations at run
-    # time, and naming TenantClients here would import httpx into every process
+    pool_size: int = 5
+    _engine: object = field(default=None, repr=False)
+    _sessions: object = field(default=None, repr=False)
+    _enqueuer: object = field(default=None, repr=False)
     _cpi: object = field(default=None, repr=False)
+    # first uses may race from worker threads (asyncio.to_thread): one engine per process, never two
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def engine(self) -> Engine:
+        """The process's SQLAlchemy engine, created on first use (the pool sizes are the role's)."""
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    self._engine = create_db_engine(self.settings.resolved_database_url, pool_size=self.pool_size,
+                                                    max_overflow=self.settings.db_max_overflow)
+        return cast("Engine", self._engine)
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """ORM sessions on :attr:`engine`, the factory made on first use."""
+        if self._sessions is None:
+            engine = self.engine
+            with self._lock:
+                if self._sessions is None:
+                    self._sessions = make_session_factory(engine)
+        return cast("sessionmaker[Session]", self._sessions)
+
+    @property
+    def enqueuer(self) -> Enqueuer:
+        """This process's enqueuer, made on first use (a worker only needs one when a job enqueues)."""
+        if self._enqueuer is None:
+            from core.queues.enqueue import Enqueuer
+            from core.secrets import SecretBox
+
+            sessions = self.sessions
+            with self._lock:
+                if self._enqueuer is None:
+                    self._enqueuer = Enqueuer(self.redis, sessions, SecretBox(self.settings).encrypt_bytes)
+        return cast("Enqueuer", self._enqueuer)
 
     @property
     def cpi(self) -> TenantClients:
         """This process's CPI clients, one per tenant, made on first use (only CPI-facing processes pay)."""
         if self._cpi is None:
             from core.cpi.tenants import TenantClients  # here, not at the top: keeps httpx out of other processes
+            from core.secrets import SecretBox
 
             self._cpi = TenantClients(SecretBox(self.settings), redis=self.redis, sessions=self.sessions)
         return cast("TenantClients", self._cpi)
@@ -52,6 +97,12 @@ class Resources:
         if self._cpi is not None:
             await self.cpi.aclose()
             self._cpi = None
+
+    def dispose_engine(self) -> None:
+        """Close the engine's pooled connections, when the engine was ever made."""
+        engine, self._engine, self._sessions = self._engine, None, None
+        if engine is not None:
+            cast("Engine", engine).dispose()
 
 
 async def check_redis(redis: Redis, url: str) -> None:
@@ -63,6 +114,10 @@ async def check_redis(redis: Redis, url: str) -> None:
 
 
 def check_database(engine: Engine) -> None:
+    """``select 1`` through ``engine``: ServiceUnavailable naming the (masked) URL when it does not answer."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
     try:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
@@ -70,15 +125,6 @@ def check_database(engine: Engine) -> None:
         raise ServiceUnavailable(
             f"database not reachable ({mask_url(engine.url.render_as_string())}): {mask_text(str(exc.orig))}",
             dependency=DATABASE) from exc
-
-
-def _schema_if_reachable(engine: Engine) -> None:
-    """Refuse an old schema when the database answers; start anyway (and serve 503s) when it does not."""
-    try:
-        check_database(engine)
-    except ServiceUnavailable:
-        return
-    require_current_schema(engine)
 
 
 @asynccontextmanager
@@ -91,22 +137,18 @@ async def open_resources(settings: Settings, *, pool_size: int = 5, check: bool 
     is still checked when the database answers at start.
     """
     size = pool_size if settings.db_pool_size is None else settings.db_pool_size
-    engine = create_db_engine(settings.resolved_database_url, pool_size=size, max_overflow=settings.db_max_overflow)
     redis = Redis.from_url(settings.redis_url)
+    resources = Resources(settings, redis, pool_size=size)
     try:
         if check:
             await check_redis(redis, settings.redis_url)
-            check_database(engine)
-            require_current_schema(engine)
+            require_current_schema_at(settings.resolved_database_url)  # also: is it reachable at all
         else:
-            _schema_if_reachable(engine)
-        sessions = make_session_factory(engine)
-        sealer = SecretBox(settings).encrypt_bytes
-        resources = Resources(settings, engine, sessions, redis, Enqueuer(redis, sessions, sealer))
+            schema_if_reachable(settings.resolved_database_url)
         try:
             yield resources
         finally:
             await resources.close_cpi()
     finally:
         await redis.aclose()
-        engine.dispose()
+        resources.dispose_engine()

@@ -8,10 +8,7 @@ import sys
 from typing import Any
 
 from core.errors import ConfigError
-from core.job_input import MAX_ENQUEUE_COUNT, check_tenant, parse_arguments
 from core.queues.catalog import function, group
-from core.queues.enqueue import EnqueueRequest
-from core.resources import open_resources
 from core.settings import Settings
 
 __all__ = ["register"]
@@ -40,6 +37,11 @@ def register(subparsers: Any) -> None:
 
 
 def _enqueue(args: argparse.Namespace, settings: Settings) -> int:
+    # imported here: ``integramon worker`` loads this module too and must not pay for the ORM
+    from core.job_input import MAX_ENQUEUE_COUNT, check_tenant, parse_arguments
+    from core.queues.enqueue import EnqueueRequest
+    from core.resources import open_resources
+
     # the API's rules (core.job_input): bad input is one line on stderr, never a traceback
     spec = function(args.function)  # CatalogError: "unknown function ...; see `integramon catalog`"
     kwargs = parse_arguments("--args", args.args)

@@ -9,7 +9,6 @@ others then find the schema at its heads and do nothing. Without the lock two of
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 from collections.abc import Iterator
@@ -19,12 +18,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.script import ScriptDirectory
-from alembic.script.revision import ResolutionError
-from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from core.db import revisions
+from core.db.schema import check_heads, require_current_schema_at
 from core.db.session import create_db_engine, normalise_url
 from core.errors import ConfigError, ServiceUnavailable
 from core.urls import mask_text
@@ -130,36 +128,14 @@ def bootstrap_app_role(engine: Engine, role: AppRole) -> None:
     log.info("database role %s has data rights on every table", role.name)
 
 
-@functools.cache
-def _script() -> ScriptDirectory:
-    return ScriptDirectory.from_config(alembic_config("sqlite://"))
-
-
 def code_heads() -> frozenset[str]:
-    """The migration heads this code was written against."""
-    return frozenset(_script().get_heads())
+    """The migration heads this code was written against (see core.db.revisions)."""
+    return revisions.code_heads()
 
 
 def missing_revisions(db_heads: frozenset[str]) -> set[str]:
-    """Heads of this code that the database (at ``db_heads``) has not applied yet.
-
-    A database revision this code does not know is newer code's migration (a rolling deploy after
-    ``migrate`` ran, which applies every head): then nothing is missing, the schema only grows compatibly.
-    """
-    script = _script()
-    if any(not _known(script, head) for head in db_heads):
-        return set()
-    applied: set[str] = set()
-    for head in db_heads:
-        applied.update(rev.revision for rev in script.iterate_revisions(head, "base"))
-    return {head for head in code_heads() if head not in applied}
-
-
-def _known(script: ScriptDirectory, revision: str) -> bool:
-    try:
-        return script.get_revision(revision) is not None
-    except (ResolutionError, CommandError):  # an id from newer code
-        return False
+    """Heads of this code that the database (at ``db_heads``) has not applied yet (see core.db.revisions)."""
+    return revisions.missing_revisions(db_heads)
 
 
 def require_current_schema(engine: Engine) -> None:
@@ -173,18 +149,4 @@ def require_current_schema(engine: Engine) -> None:
     except ProgrammingError as exc:  # e.g. a role without rights on alembic_version
         raise ConfigError(f"cannot read the schema version ({str(exc.orig).strip()}): grant the role "
                           "access, e.g. by `integramon migrate` with INTEGRAMON_DB_APP_ROLE") from exc
-    missing = missing_revisions(db_heads)
-    if missing:
-        state = ", ".join(sorted(db_heads)) or "empty"
-        needed = ", ".join(sorted(missing))
-        raise ConfigError(f"database schema is older than this code (at {state}; missing {needed}): "
-                          "run `integramon migrate` first")
-
-
-def require_current_schema_at(database_url: str) -> None:
-    """:func:`require_current_schema` with a throw-away engine (for a check before a server starts)."""
-    engine = create_db_engine(database_url, null_pool=True)
-    try:
-        require_current_schema(engine)
-    finally:
-        engine.dispose()
+    check_heads(db_heads)

@@ -1,16 +1,19 @@
-"""Engine and session factories. One engine per process, created by the entry point and passed down."""
+"""Engine and session factories. One engine per process, created by the entry point and passed down.
+
+SQLAlchemy is imported inside the factories, not at the top: a worker whose jobs never touch the ORM
+(the ledger and schema check speak psycopg directly) does not load it at all (start-up and memory).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["create_db_engine", "make_session_factory", "normalise_url"]
+__all__ = ["create_db_engine", "dialect_of", "make_session_factory", "normalise_url", "psycopg_dsn"]
 
 
 def normalise_url(url: str) -> str:
@@ -18,6 +21,21 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def dialect_of(url: str) -> str:
+    """The database kind of a SQLAlchemy URL (``postgresql``, ``sqlite``), read without SQLAlchemy."""
+    scheme = url.split("://", 1)[0] if "://" in url else url.split(":", 1)[0]
+    name = scheme.split("+", 1)[0].lower()
+    return "postgresql" if name == "postgres" else name
+
+
+def psycopg_dsn(url: str) -> str:
+    """The libpq URI for a PostgreSQL SQLAlchemy URL: the same URI without the ``+driver`` part
+    (both percent-encode user and password the same way)."""
+    if dialect_of(url) != "postgresql" or "://" not in url:
+        raise ValueError("not a PostgreSQL URL")
+    return "postgresql://" + url.split("://", 1)[1]
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -36,6 +54,10 @@ def create_db_engine(url: str, *, pool_size: int = 5, max_overflow: int | None =
     A PostgreSQL engine opens at most ``pool_size + max_overflow`` connections (overflow defaults to
     the pool size): that sum is what docs/sizing.md and Terraform's connection budget count per process.
     """
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -52,4 +74,6 @@ def create_db_engine(url: str, *, pool_size: int = 5, max_overflow: int | None =
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)

@@ -9,15 +9,10 @@ from sqlalchemy.orm import Session
 
 from core.db.models.base import utcnow
 from core.db.models.outbox import OutboxEvent
+from core.events.topics import EVENT_TOPICS
 
 __all__ = ["EVENT_TOPICS", "record_event", "record_events"]
 
-# Routing keys published on the topic exchange (settings.rabbitmq_exchange).
-EVENT_TOPICS = frozenset({
-    "run.failed", "run.dead", "run.reconciled", "run.cancelled", "run.replayed",
-    "alert.opened", "alert.updated", "alert.resolved",
-    "tuning.changed",
-})
 
 
 def record_event(session: Session, routing_key: str, payload: dict[str, Any]) -> None:

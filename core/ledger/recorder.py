@@ -31,27 +31,25 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, insert, text, update
 
-from core.db.models.base import utcnow
-from core.db.models.ledger import ACTIVE_STATUSES_SQL, WorkerJobAttempt, WorkerJobRun
+from core.clock import utcnow
+from core.db.session import dialect_of, psycopg_dsn
 from core.errors import LedgerError
-from core.events.outbox import EVENT_TOPICS, record_events
-from core.ledger.states import AttemptStatus, RunStatus
+from core.events.topics import EVENT_TOPICS
+from core.ledger.states import ACTIVE_STATUSES_SQL, AttemptStatus, RunStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = ["LOST", "AttemptRecord", "LedgerRecorder"]
 
 log = logging.getLogger(__name__)
 START_DELAY_S = 0.05  # how long an attempt start may wait for its ending to share one write
 LOST = AttemptStatus.LOST.value  # its worker vanished and another worker claimed the run again
-# A literal predicate: executemany cannot expand an IN list, and terminal rows must never be overwritten.
-_ACTIVE = text(f"worker_job_run.{ACTIVE_STATUSES_SQL}")
 _PARAM = re.compile(r"(?<!:):(\w+)")  # SQLAlchemy-style :name -> psycopg's %(name)s
-_RUN: Table = WorkerJobRun.__table__  # type: ignore[assignment]
-_ATTEMPT: Table = WorkerJobAttempt.__table__  # type: ignore[assignment]
 
 
 @dataclass(slots=True)
@@ -94,9 +92,12 @@ class _Batch:
 class LedgerRecorder:
     """Collects attempt records and writes them in batches (see the module docstring)."""
 
-    def __init__(self, engine: Engine, flush_interval_s: float,
+    def __init__(self, database_url: str, flush_interval_s: float,
                  on_committed: Callable[[list[Any]], Awaitable[None]],
-                 executing: Callable[[], int] = lambda: 0) -> None:
+                 executing: Callable[[], int] = lambda: 0, *, engine: Callable[[], Engine] | None = None) -> None:
+        """``database_url`` decides the write path: on PostgreSQL the recorder opens its own psycopg
+        connection (no SQLAlchemy at all); other databases are written through ``engine()``, called on
+        the first write, so a worker's ORM engine is only created where it is really used."""
         self._engine = engine
         self._interval = flush_interval_s
         self._on_committed = on_committed
@@ -107,8 +108,10 @@ class LedgerRecorder:
         self._dirty = asyncio.Event()
         self._closing = False
         self._busy_since: float | None = None
-        self._set_based = engine.dialect.name == "postgresql"
-        self._dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._set_based = dialect_of(database_url) == "postgresql"
+        self._dsn = psycopg_dsn(database_url) if self._set_based else ""
+        if not self._set_based and engine is None:
+            raise ValueError("a recorder for a database other than PostgreSQL needs an engine")
         self._conn: psycopg.AsyncConnection[Any] | None = None
 
     def started(self, record: AttemptRecord) -> None:
@@ -213,10 +216,14 @@ class LedgerRecorder:
 
     def _write(self, starts: list[AttemptRecord], ends: list[AttemptRecord]) -> None:
         """SQLite: one transaction of executemany steps (run in a thread)."""
+        from core.events.outbox import record_events
+        from core.ledger.sqlite_writes import write_rows
+
+        assert self._engine is not None  # checked in __init__
         now = utcnow()
         new_attempts = [*starts, *(r for r in ends if not r.start_written)]
-        with self._engine.begin() as conn:
-            _write_rows(conn, starts, new_attempts, ends, now)
+        with self._engine().begin() as conn:
+            write_rows(conn, starts, new_attempts, ends, now)
             record_events(conn, [r.event for r in ends if r.event])
 
     async def _write_pg(self, starts: list[AttemptRecord], ends: list[AttemptRecord]) -> None:
@@ -360,61 +367,6 @@ def pg_batch_statement(starts: list[AttemptRecord], new_attempts: list[AttemptRe
     return "WITH" + ",".join(parts) + "\nSELECT 1", params
 
 
-# ---- SQLite (single-host dev mode): executemany, same steps ----
-
-_START_RUN = (
-    update(_RUN)
-    .where(and_(_RUN.c.arq_job_id == bindparam("b_id"), _ACTIVE))
-    .values(status=RunStatus.RUNNING.value, attempt=bindparam("b_attempt"), started_at=bindparam("b_started"),
-            worker_id=bindparam("b_worker"), updated_at=bindparam("b_now"), next_attempt_at=None)
-)
-_MARK_LOST = (
-    update(_ATTEMPT)
-    .where(and_(_ATTEMPT.c.arq_job_id == bindparam("b_id"), _ATTEMPT.c.attempt < bindparam("b_attempt"),
-                _ATTEMPT.c.status == RunStatus.RUNNING.value))
-    .values(status=LOST, finished_at=bindparam("b_now"), error_type="WorkerLost",
-            error_message="the worker of this attempt stopped; the job was claimed again")
-)
-_END_RUN = (
-    update(_RUN)
-    .where(and_(_RUN.c.arq_job_id == bindparam("b_id"), _ACTIVE))
-    .values(status=bindparam("b_status"), attempt=bindparam("b_attempt"), started_at=bindparam("b_started"),
-            worker_id=bindparam("b_worker"), finished_at=bindparam("b_finished"),
-            duration_ms=bindparam("b_duration"), error_type=bindparam("b_etype"),
-            error_message=bindparam("b_emsg"), result_summary=bindparam("b_result"),
-            next_attempt_at=bindparam("b_next"), updated_at=bindparam("b_now"))
-)
-_END_ATTEMPT = (
-    update(_ATTEMPT)
-    .where(and_(_ATTEMPT.c.arq_job_id == bindparam("b_id"), _ATTEMPT.c.attempt == bindparam("b_attempt")))
-    .values(status=bindparam("b_astatus"), finished_at=bindparam("b_finished"), duration_ms=bindparam("b_duration"),
-            error_type=bindparam("b_etype"), error_message=bindparam("b_emsg"))
-)
-
-
-def _write_rows(conn: Connection, starts: list[AttemptRecord], new_attempts: list[AttemptRecord],
-                ends: list[AttemptRecord], now: datetime) -> None:
-    if starts:
-        conn.execute(_START_RUN, [
-            {"b_id": r.job_id, "b_attempt": r.attempt, "b_started": r.started_at, "b_worker": r.worker_id,
-             "b_now": now} for r in starts])
-    retried = [r for r in new_attempts if r.attempt > 1]
-    if retried:
-        conn.execute(_MARK_LOST, [{"b_id": r.job_id, "b_attempt": r.attempt, "b_now": now} for r in retried])
-    if new_attempts:
-        existing = {(row[0], row[1]) for row in conn.execute(
-            _ATTEMPT.select().with_only_columns(_ATTEMPT.c.arq_job_id, _ATTEMPT.c.attempt)
-            .where(_ATTEMPT.c.arq_job_id.in_({r.job_id for r in new_attempts})))}
-        rows = [_attempt_row(r) for r in new_attempts if (r.job_id, r.attempt) not in existing]
-        if rows:
-            conn.execute(insert(_ATTEMPT), rows)
-    if ends:
-        conn.execute(_END_RUN, [_end_params(r, now) for r in ends])
-        written = [_attempt_end_params(r) for r in ends if r.start_written]
-        if written:
-            conn.execute(_END_ATTEMPT, written)
-
-
 def _attempt_row(r: AttemptRecord) -> dict[str, Any]:
     final = r.finished_at is not None
     return {
@@ -422,20 +374,4 @@ def _attempt_row(r: AttemptRecord) -> dict[str, Any]:
         "status": r.attempt_status if final else RunStatus.RUNNING.value,
         "started_at": r.started_at, "finished_at": r.finished_at, "duration_ms": r.duration_ms,
         "error_type": r.error_type, "error_message": r.error_message,
-    }
-
-
-def _attempt_end_params(r: AttemptRecord) -> dict[str, Any]:
-    return {
-        "b_id": r.job_id, "b_attempt": r.attempt, "b_astatus": r.attempt_status, "b_finished": r.finished_at,
-        "b_duration": r.duration_ms, "b_etype": r.error_type, "b_emsg": r.error_message,
-    }
-
-
-def _end_params(r: AttemptRecord, now: datetime) -> dict[str, Any]:
-    return {
-        "b_id": r.job_id, "b_status": r.run_status.value, "b_attempt": r.attempt, "b_started": r.started_at,
-        "b_worker": r.worker_id, "b_finished": r.finished_at, "b_duration": r.duration_ms,
-        "b_etype": r.error_type, "b_emsg": r.error_message, "b_result": r.result_summary,
-        "b_next": r.next_attempt_at, "b_now": now,
     }

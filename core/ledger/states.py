@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ACTIVE", "TERMINAL", "AttemptStatus", "RunStatus", "can_move"]
+__all__ = ["ACTIVE", "ACTIVE_STATUSES_SQL", "TERMINAL", "AttemptStatus", "RunStatus", "can_move"]
 
 
 class RunStatus(StrEnum):
@@ -47,3 +47,7 @@ _MOVES: dict[RunStatus, frozenset[RunStatus]] = {
 def can_move(old: RunStatus | str, new: RunStatus | str) -> bool:
     """Whether the ledger accepts ``old -> new``; terminal states never change."""
     return RunStatus(new) in _MOVES.get(RunStatus(old), frozenset())
+
+# The same set as a SQL predicate, kept literal (not built from the enum) because it is baked into a
+# partial index and its migration; the recorder uses it to never overwrite a terminal row.
+ACTIVE_STATUSES_SQL = "status IN ('queued', 'running', 'retrying')"

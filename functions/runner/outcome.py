@@ -9,7 +9,7 @@ from typing import Any
 
 from arq.jobs import serialize_result
 
-from core.db.models.base import utcnow
+from core.clock import utcnow
 from core.ledger.recorder import AttemptRecord
 from core.ledger.redaction import redact
 from core.ledger.states import RunStatus

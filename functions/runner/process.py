@@ -92,7 +92,7 @@ async def serve(settings: Settings, *, group: str | None = None, queue: str | No
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="integramon"))
     async with _resources_when_reachable(settings, 10) as resources, _protection(settings) as protection:
-        source = ConcurrencySource(resources.sessions, group_name, fixed=fixed,
+        source = ConcurrencySource(resources, group_name, fixed=fixed,
                                    profile_override=settings.worker_profile)
         worker = GroupWorker(resources, group=group_name, queues=queues, implementations=implementations,
                              concurrency=source, burst=burst, name=display)
@@ -114,7 +114,7 @@ async def serve_all_groups(settings: Settings, *, burst: bool = False) -> list[W
     async with _resources_when_reachable(settings, 20) as resources:
         workers = [
             GroupWorker(resources, group=name, queues=queues, implementations=implementations[name],
-                        concurrency=ConcurrencySource(resources.sessions, name, fixed=settings.worker_concurrency,
+                        concurrency=ConcurrencySource(resources, name, fixed=settings.worker_concurrency,
                                                       profile_override=settings.worker_profile),
                         burst=burst)
             for name, queues in targets

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sys
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,6 @@ import psycopg
 from redis.exceptions import BusyLoadingError, ReadOnlyError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 from core.errors import LedgerError
 
@@ -38,13 +38,22 @@ DATABASE = "database"
 _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ReadOnlyError)
 
 
+def _sqlalchemy_disconnect(exc: BaseException) -> bool:
+    """SQLAlchemy's errors for a lost database, looked up in ``sys.modules`` instead of imported: a worker
+    whose jobs never load the ORM cannot raise them, and should not pay SQLAlchemy's import to ask."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is None:
+        return False
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.DisconnectionError):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
+
+
 def transient_dependency(exc: BaseException) -> str | None:
     """The dependency whose unavailability ``exc`` shows (``REDIS`` / ``DATABASE``), None for other errors."""
     if isinstance(exc, _REDIS_DOWN):
         return REDIS
-    if isinstance(exc, (OperationalError, DisconnectionError, psycopg.OperationalError)):
-        return DATABASE
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+    if isinstance(exc, psycopg.OperationalError) or _sqlalchemy_disconnect(exc):
         return DATABASE
     if isinstance(exc, LedgerError) and exc.__cause__ is not None:
         return transient_dependency(exc.__cause__)

@@ -23,7 +23,7 @@ from typing import Any
 
 from arq.jobs import deserialize_job_raw
 
-from core.db.models.base import utcnow
+from core.clock import utcnow
 from core.errors import LedgerError
 from core.ledger.recorder import AttemptRecord, LedgerRecorder
 from core.queues.catalog import FUNCTIONS, queue
@@ -85,8 +85,9 @@ class GroupWorker:
         self._supervisor = Supervisor(self._outages, self._helper_failed)
         self._claimer = JobClaimer(resources.redis, queues, self.worker_id,
                                    lease_ms=int(settings.job_lease_seconds * 1000))
-        self._recorder = LedgerRecorder(resources.engine, settings.ledger_flush_interval_ms / 1000,
-                                        self._after_commit, executing=self._executing)
+        self._recorder = LedgerRecorder(settings.resolved_database_url, settings.ledger_flush_interval_ms / 1000,
+                                        self._after_commit, executing=self._executing,
+                                        engine=lambda: resources.engine)
         self._heartbeat = Heartbeat(self.worker_id, group, queues, settings.heartbeat_ttl_seconds)
         self.busy_listener: Callable[[bool], None] | None = None  # told when the first job starts / last ends
 

@@ -10,11 +10,9 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.models.base import Base, BigId, JsonType, UtcDateTime, utcnow
+from core.ledger.states import ACTIVE_STATUSES_SQL
 
 __all__ = ["ACTIVE_STATUSES_SQL", "WorkerJobAttempt", "WorkerJobRun"]
-
-# Kept literal (not built from the enum) because it is baked into a partial index and its migration.
-ACTIVE_STATUSES_SQL = "status IN ('queued', 'running', 'retrying')"
 
 
 class WorkerJobRun(Base):
