@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Resources", "check_database", "check_redis", "open_resources"]
 
+# First uses may race from worker threads (asyncio.to_thread): one engine per process, never two. A module
+# lock, not a field: the API's request signatures convert Resources' fields and cannot type a lock.
+_LAZY_LOCK = threading.Lock()
+
 
 @dataclass(slots=True)
 class Resources:
@@ -47,14 +51,12 @@ class Resources:
     _sessions: object = field(default=None, repr=False)
     _enqueuer: object = field(default=None, repr=False)
     _cpi: object = field(default=None, repr=False)
-    # first uses may race from worker threads (asyncio.to_thread): one engine per process, never two
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def engine(self) -> Engine:
         """The process's SQLAlchemy engine, created on first use (the pool sizes are the role's)."""
         if self._engine is None:
-            with self._lock:
+            with _LAZY_LOCK:
                 if self._engine is None:
                     self._engine = create_db_engine(self.settings.resolved_database_url, pool_size=self.pool_size,
                                                     max_overflow=self.settings.db_max_overflow)
@@ -65,7 +67,7 @@ class Resources:
         """ORM sessions on :attr:`engine`, the factory made on first use."""
         if self._sessions is None:
             engine = self.engine
-            with self._lock:
+            with _LAZY_LOCK:
                 if self._sessions is None:
                     self._sessions = make_session_factory(engine)
         return cast("sessionmaker[Session]", self._sessions)
@@ -78,7 +80,7 @@ class Resources:
             from core.secrets import SecretBox
 
             sessions = self.sessions
-            with self._lock:
+            with _LAZY_LOCK:
                 if self._enqueuer is None:
                     self._enqueuer = Enqueuer(self.redis, sessions, SecretBox(self.settings).encrypt_bytes)
         return cast("Enqueuer", self._enqueuer)

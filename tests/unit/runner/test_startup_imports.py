@@ -8,6 +8,7 @@ reports which heavy modules it had loaded when its first job started and when it
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -49,8 +50,8 @@ async def test_a_noop_queue_worker_runs_its_first_job_without_the_orm(settings: 
         await res.enqueuer.enqueue_many([EnqueueRequest(NOOP, {"counter": "startup:count"}) for _ in range(3)])
         report = tmp_path / "loaded.json"
         driver = _DRIVER.format(heavy=HEAVY, out=str(report))
-        proc = subprocess.run([sys.executable, "-c", driver], env=process_env(settings), capture_output=True,
-                              text=True, timeout=120)
+        proc = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", driver], env=process_env(settings),
+                                       capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
         done = await res.redis.hgetall("startup:count")
     assert len(done) == 3  # the jobs really ran (and their ledger batch was written: the worker drained)
