@@ -29,7 +29,7 @@ from functions.platform.reports import dispatch_due_agent_reports_task, run_agen
 from functions.platform.storage import storage_dispatch_task, storage_snapshot_deep_task, storage_snapshot_quick_task
 from functions.runner.context import JobContext
 from tests.integration.families.conftest import add_logs
-from tests.integration.families.receivers import http_receiver, smtp_sink
+from tests.stand_ins import http_receiver, smtp_sink
 
 
 def _report_config(db: sessionmaker[Session], tenant_id: int, **args: object) -> int:

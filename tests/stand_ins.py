@@ -1,7 +1,9 @@
-"""Tiny loopback stand-ins for third parties: an HTTP receiver (webhooks, the LLM endpoint) and an SMTP sink.
+"""Tiny loopback stand-ins for third parties: an HTTP receiver (webhooks, the LLM endpoint, the ECS
+agent's task-protection endpoint) and an SMTP sink.
 
 Both run in a background thread on port 0 and record what they received; the HTTP receiver can be
-told to fail its first N requests so retry paths are exercised.
+told to fail its first N requests so retry paths are exercised, or given a responder that answers
+like the real service.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ class HttpReceiver:
 
 @contextmanager
 def http_receiver(fail_first: int = 0, responder: Responder | None = None) -> Iterator[HttpReceiver]:
-    """POSTs are recorded as (path, json body, headers); the first ``fail_first`` get HTTP 503."""
+    """POSTs and PUTs are recorded as (path, json body, headers); the first ``fail_first`` get HTTP 503,
+    the rest the responder's answer (default 200 ``{"ok": true}``)."""
     state = HttpReceiver(url="", fail_first=fail_first, responder=responder)
     lock = threading.Lock()
 
@@ -49,6 +52,8 @@ def http_receiver(fail_first: int = 0, responder: Responder | None = None) -> It
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        do_PUT = do_POST
 
         def log_message(self, *args: Any) -> None:
             return
