@@ -3,7 +3,9 @@ and each run builds, stores and delivers one digest.
 
 Job config args: ``period_hours`` (default 24), ``delivery`` (``webhook`` | ``email``), ``target``
 (URL, or comma-separated addresses). A run is idempotent per (config, period end): a retry re-sends
-the stored report instead of building a second one.
+the stored report instead of building a second one. The args are read at run time through
+``core.schedules.arguments`` (a webhook URL is sealed at rest); the job's own kwargs carry only the
+firing identity, so no secret reaches Redis or the ledger on this path.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from core.db.models.scheduling import JobConfig, JobRun
 from core.defaults import AGENT_REPORT_FUNCTION
 from core.errors import PermanentJobError
 from core.queues.catalog import DISPATCH_DUE_AGENT_REPORTS_TASK, RUN_AGENT_REPORT_TASK
+from core.schedules.arguments import UnreadableArguments, schedule_arguments
+from core.secrets import SecretBox
 from functions.alerting.delivery import DeliveryError, post_webhook, send_email
 from functions.platform.digest import build_digest, render_text
 from functions.registry import implements
@@ -108,13 +112,16 @@ async def dispatch_due_agent_reports_task(ctx: JobContext) -> dict[str, int]:
     return {"dispatched": dispatched}
 
 
-def _options(session: Session, job_config_id: int | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+def _options(session: Session, box: SecretBox, job_config_id: int | None, kwargs: dict[str, Any]) -> dict[str, Any]:
     options: dict[str, Any] = {"period_hours": 24, "tenant_id": None}
     if job_config_id is not None:
         config = session.get(JobConfig, job_config_id)
         if config is None:
             raise PermanentJobError(f"job_config {job_config_id} does not exist")
-        options.update(config.args or {})
+        try:
+            options.update(schedule_arguments(config, box))
+        except UnreadableArguments as exc:
+            raise PermanentJobError(f"job_config {job_config_id}: {exc}") from exc
         options["tenant_id"] = config.tenant_id if config.tenant_id is not None else options.get("tenant_id")
     options.update({k: v for k, v in kwargs.items() if v is not None})
     if options.get("delivery") not in DELIVERIES:
@@ -124,11 +131,11 @@ def _options(session: Session, job_config_id: int | None, kwargs: dict[str, Any]
     return options
 
 
-def _report(sessions: sessionmaker[Session], job_config_id: int | None, end: datetime,
+def _report(sessions: sessionmaker[Session], box: SecretBox, job_config_id: int | None, end: datetime,
             kwargs: dict[str, Any]) -> AgentReport:
     """The stored report of this firing, or a new one built now."""
     with sessions.begin() as session:
-        opts = _options(session, job_config_id, kwargs)
+        opts = _options(session, box, job_config_id, kwargs)
         existing = session.scalar(select(AgentReport).where(
             AgentReport.job_config_id == job_config_id, AgentReport.period_end == end,
             AgentReport.target == str(opts["target"]))) if job_config_id is not None else None
@@ -168,7 +175,8 @@ async def run_agent_report_task(ctx: JobContext, job_config_id: int | None = Non
         end = datetime.fromisoformat(period_end) if period_end else utcnow()
     except ValueError as exc:
         raise PermanentJobError(f"period_end {period_end!r} is not an ISO date-time") from exc
-    report = await asyncio.to_thread(_report, ctx.resources.sessions, job_config_id, end, kwargs)
+    report = await asyncio.to_thread(_report, ctx.resources.sessions, SecretBox(ctx.settings), job_config_id, end,
+                                     kwargs)
     if report.delivery_status == "delivered":
         return {"report_id": report.id, "delivered": True, "reused": True}
     try:
