@@ -73,12 +73,10 @@ def _last_runs(session: Session, ids: list[int]) -> tuple[dict[int, LastRun], di
 def _args_for(config: JobConfig, box: SecretBox, who: Principal | None) -> dict[str, Any]:
     """Report targets (webhook URLs, e-mail addresses) are shown whole to admins only (no caller: redacted).
     Sealed arguments that cannot be opened show as their stored redacted copy, to everyone."""
-    args = readable_arguments(config, box)
-    if args is None:
-        return dict(config.args or {})
+    args, real = readable_arguments(config, box)
     if who is not None and who.is_admin:
         return args
-    shown = dict(redact(args))  # secret-named values masked, URL paths cut (core.ledger.redaction)
+    shown = dict(redact(args)) if real else args  # secret-named values masked, URL paths cut (core.ledger.redaction)
     if isinstance(args.get("target"), str):
         shown["target"] = redact_target(args["target"])
     return shown

@@ -87,10 +87,10 @@ def schedule_arguments(row: StoredArguments, box: SecretBox) -> dict[str, Any]:
                                   "INTEGRAMON_SECRET_KEY; save them again") from exc
 
 
-def readable_arguments(row: StoredArguments, box: SecretBox) -> dict[str, Any] | None:
-    """:func:`schedule_arguments`, or None when they cannot be opened (for views, which then show
-    the redacted copy rather than fail the whole listing)."""
+def readable_arguments(row: StoredArguments, box: SecretBox) -> tuple[dict[str, Any], bool]:
+    """For views: the real arguments and True; or, when the seal cannot be opened, the stored
+    redacted copy and False (a listing shows what it can rather than failing as a whole)."""
     try:
-        return schedule_arguments(row, box)
+        return schedule_arguments(row, box), True
     except UnreadableArguments:
-        return None
+        return dict(row.args or {}), False

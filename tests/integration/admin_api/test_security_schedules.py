@@ -3,13 +3,20 @@ and sealed at rest (the ``job_config`` row never holds them); admins and the job
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from cryptography.fernet import Fernet
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.models.scheduling import JobConfig
 from core.queues.serialization import decode_job
+from core.schedules.arguments import store_arguments
+from core.secrets import SecretBox
+from core.settings import Settings
 
 HOOK = "https://hooks.example/services/T000/B000/hook-secret-value"
 ARGS = {"api_token": "hunter2", "callback": HOOK, "counter": "c"}
@@ -72,3 +79,24 @@ async def test_schedule_arguments_are_sealed_in_the_database(
     raw = await redis.get(f"arq:job:{ran.json()['job_id']}")
     assert raw is not None
     assert decode_job(raw)["k"] == ARGS | {"api_token": "second-token"}
+
+
+async def test_a_seal_the_key_cannot_open_shows_redacted_and_is_not_run(
+    client: AsyncTestClient[Any], admin: dict[str, str], viewer: dict[str, str], db: sessionmaker[Session],
+    settings: Settings
+) -> None:
+    other = SecretBox(dataclasses.replace(settings, secret_key=Fernet.generate_key().decode()))
+    with db.begin() as session:
+        config = JobConfig(name="old key", function="noop", interval_seconds=60)
+        store_arguments(config, ARGS, other)  # e.g. sealed before INTEGRAMON_SECRET_KEY was replaced
+        session.add(config)
+        session.flush()
+        sid = config.id
+    for who in (admin, viewer):
+        listing = await client.get("/api/v1/schedules", headers=who)
+        assert listing.status_code == 200, listing.text
+        shown = next(s for s in listing.json()["items"] if s["id"] == sid)["args"]
+        assert shown == {"api_token": "***", "callback": "https://hooks.example/***", "counter": "c"}
+    ran = await client.post(f"/api/v1/schedules/{sid}/run", headers=admin)
+    assert ran.status_code == 409
+    assert "INTEGRAMON_SECRET_KEY" in ran.text
