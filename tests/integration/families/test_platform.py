@@ -131,6 +131,9 @@ async def test_report_webhook_sealed_at_rest_is_dispatched_and_delivered_whole(
         result = await run_agent_report_task(job_ctx("run_agent_report_task"), **kwargs)
         assert result["delivered"] is True
         assert [path for path, _, _ in hook.requests] == ["/hooks/canary-secret-path"]
+    with db() as s:
+        stored = " ".join(" ".join(str(v) for v in row) for row in s.execute(text("select * from agent_report")))
+    assert "canary-secret-path" not in stored  # the report row keeps the target redacted too
 
 
 async def test_report_by_email_and_failed_delivery_recorded(
