@@ -7,7 +7,6 @@ answers drift unchecked. Handlers return msgspec structs (one ``schemas.py`` per
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +17,6 @@ from core.settings import Settings
 
 DOCUMENTED_PREFIXES = ("/api/v1/", "/health/")
 METHODS = ("get", "post", "put", "patch", "delete")
-
-# Areas other engineers are still changing (issue 15 item 5 types them once their work has landed):
-# operations whose path matches one of these may still be untyped. Each pattern must still match an
-# untyped operation, so a pattern whose area has been typed fails the test until it is removed.
-PENDING_AREAS: tuple[str, ...] = (
-    r"^/api/v1/auth/",  # security: whoami, tokens
-    r"^/api/v1/tenants(/\{tenant_id\}(/disable)?)?$",  # security (its settings sub-routes are typed)
-)
-
-
-def pending(path: str) -> bool:
-    return any(re.search(pattern, path) for pattern in PENDING_AREAS)
-
 
 @pytest.fixture(scope="module")
 def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
@@ -90,21 +76,12 @@ def test_every_json_operation_documents_a_structured_response(document: dict[str
     operations = _operations(document)
     assert len(operations) >= 50  # the walk sees the whole API, not an empty document
     missing = {f"{method} {path}: {problems}" for method, path, operation in operations
-               if not pending(path) and (problems := _undocumented(operation, components))}
+               if (problems := _undocumented(operation, components))}
     assert not missing, "operations without a response schema:\n" + "\n".join(sorted(missing))
 
 
-def test_pending_areas_still_have_untyped_operations(document: dict[str, Any]) -> None:
-    """The exemption list only shrinks: an area whose operations are all typed (or gone) must leave it."""
-    components = document.get("components", {}).get("schemas", {})
-    untyped = [path for _, path, operation in _operations(document) if _undocumented(operation, components)]
-    stale = [pattern for pattern in PENDING_AREAS if not any(re.search(pattern, path) for path in untyped)]
-    assert not stale, f"typed or gone, remove from PENDING_AREAS: {stale}"
-
-
 def test_the_walk_rejects_an_untyped_schema() -> None:
-    """The checker itself: a bare object, an object of anything and an empty schema are not structured;
-    the tenants' typed settings routes are not exempted with the tenants themselves."""
+    """The checker itself: a bare object, an object of anything and an empty schema are not structured."""
     components = {"Page": {"type": "object", "properties": {"items": {"type": "array"}}}}
     assert structured({"$ref": "#/components/schemas/Page"}, components)
     assert structured({"oneOf": [{"$ref": "#/components/schemas/Page"}, {"type": "null"}]}, components)
@@ -112,6 +89,3 @@ def test_the_walk_rejects_an_untyped_schema() -> None:
     assert not structured({}, components)
     assert not structured({"type": "array", "items": {"type": "object"}}, components)
     assert not structured({"oneOf": [{"type": "null"}]}, components)
-    assert pending("/api/v1/tenants/{tenant_id}")
-    assert not pending("/api/v1/tenants/{tenant_id}/settings")
-    assert not pending("/api/v1/jobs")
