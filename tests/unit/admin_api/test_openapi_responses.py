@@ -80,6 +80,51 @@ def test_every_json_operation_documents_a_structured_response(document: dict[str
     assert not missing, "operations without a response schema:\n" + "\n".join(sorted(missing))
 
 
+def test_every_other_operation_documents_its_body(document: dict[str, Any]) -> None:
+    """Outside the JSON prefixes (the Prometheus text at ``/metrics``) a success answer still names its
+    media type and schema, so no operation of the document is left without a response schema."""
+    others = [(method.upper(), path, operation) for path, item in sorted(document["paths"].items())
+              if not path.startswith(DOCUMENTED_PREFIXES) for method, operation in item.items() if method in METHODS]
+    assert any(path == "/metrics" for _, path, _ in others)
+    bare = [f"{method} {path}" for method, path, operation in others
+            if not any(media.get("schema") for code, response in operation.get("responses", {}).items()
+                       if code.startswith("2") for media in (response.get("content") or {}).values())]
+    assert not bare, f"operations without a response schema: {bare}"
+
+
+SECRET_FIELDS = {"client_secret", "client_secret_encrypted", "secret", "password", "token_hash", "session_hash",
+                 "session_id", "secret_key", "args_sealed"}
+
+
+def _reachable(node: Any, components: dict[str, Any], seen: set[str]) -> None:
+    """Collect into ``seen`` every component a schema refers to, directly or through others."""
+    if isinstance(node, list):
+        for child in node:
+            _reachable(child, components, seen)
+    elif isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and (name := ref.rsplit("/", 1)[-1]) not in seen:
+            seen.add(name)
+            _reachable(components[name], components, seen)
+        for child in node.values():
+            _reachable(child, components, seen)
+
+
+def test_no_response_schema_has_a_secret_field(document: dict[str, Any]) -> None:
+    """Secrets go in, never out: no struct an operation answers with has a field that could carry one,
+    and the plain API token is a field of the answer to its creation only."""
+    components = document.get("components", {}).get("schemas", {})
+    answered: set[str] = set()
+    for _, _, operation in _operations(document):
+        for code, response in operation.get("responses", {}).items():
+            for media in (response.get("content") or {}).values() if code.startswith("2") else ():
+                _reachable(media.get("schema") or {}, components, answered)
+    assert {"TenantView", "TokenView", "TokenCreated"} <= answered
+    leaks = {f"{name}.{field}" for name in answered for field in components[name].get("properties", {})
+             if field in SECRET_FIELDS or (field == "token" and name != "TokenCreated")}
+    assert not leaks, f"secret-looking fields in response schemas: {sorted(leaks)}"
+
+
 def test_the_walk_rejects_an_untyped_schema() -> None:
     """The checker itself: a bare object, an object of anything and an empty schema are not structured."""
     components = {"Page": {"type": "object", "properties": {"items": {"type": "array"}}}}
