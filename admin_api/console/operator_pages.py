@@ -29,7 +29,9 @@ def _tenant_names(session: Session) -> dict[int, str]:
 
 
 async def tenants_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
-    return {"tenants": await ctx.read(list_tenants)}
+    """The tenants as the API lists them, as plain JSON values: each row embeds itself (``tojson``) for
+    the edit form, which sends back only the fields that differ from these."""
+    return {"tenants": msgspec.to_builtins(await ctx.read(list_tenants))}
 
 
 def _schedules(session: Session, box: SecretBox, who: Principal) -> dict[str, Any]:
