@@ -58,15 +58,9 @@ def http_receiver(fail_first: int = 0, responder: Responder | None = None) -> It
         def log_message(self, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as port:
+        state.url = f"http://127.0.0.1:{port}"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass
@@ -109,11 +103,18 @@ def smtp_sink() -> Iterator[SmtpSink]:
 
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    sink.port = server.server_address[1]
+    with _serving(server) as port:
+        sink.port = port
+        yield sink
+
+
+@contextmanager
+def _serving(server: socketserver.TCPServer) -> Iterator[int]:
+    """Serve ``server`` from a background thread while the block runs; yield its port."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield sink
+        yield int(server.server_address[1])
     finally:
         server.shutdown()
         server.server_close()
