@@ -265,5 +265,5 @@ def _pg_params(values: list[tuple[Any, ...]], now: datetime) -> dict[str, Any]:
     """``_PG_INSERT``'s parameters: the jobs' value tuples transposed into one list per column."""
     params: dict[str, Any] = {f"k{i}": value for i, value in enumerate(_chunk_values(now))}
     for i, column in enumerate(zip(*values, strict=True)):
-        params[f"c{i}"] = [json.dumps(v) for v in column] if i in _PG_JSON else list(column)
+        params[f"c{i}"] = list(map(json.dumps, column)) if i in _PG_JSON else list(column)
     return params
