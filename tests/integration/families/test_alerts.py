@@ -273,7 +273,8 @@ def _sealed_rule(db: sessionmaker[Session], box: SecretBox, tenant_id: int, url:
 def _raw_rows(db: sessionmaker[Session]) -> str:
     """Every column of every alert_rule and alert_notification row, as plain SQL returns them."""
     with db() as s:
-        rows = [*s.execute(text("select * from alert_rule")).all(), *s.execute(text("select * from alert_notification"))]
+        rows = [*s.execute(text("select * from alert_rule")).all(),
+                *s.execute(text("select * from alert_notification")).all()]
     return " ".join(str(v) for row in rows for v in row)
 
 

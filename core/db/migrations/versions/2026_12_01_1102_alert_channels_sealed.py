@@ -99,7 +99,7 @@ def downgrade() -> None:
         if row.channels_sealed is not None:
             bind.execute(sa.update(alert_rule).where(alert_rule.c.id == row.id)
                          .values(channels=real[row.id], channels_sealed=None))
-    with op.batch_alter_table("alert_notification", schema=None) as batch_op:
-        batch_op.drop_column("channel_index")
-    with op.batch_alter_table("alert_rule", schema=None) as batch_op:
-        batch_op.drop_column("channels_sealed")
+    # plain ALTER TABLE … DROP COLUMN (SQLite >= 3.35 too): a batch copy of alert_rule would drop the
+    # table under SQLite's enforced foreign keys and so delete every alert (ON DELETE CASCADE)
+    op.drop_column("alert_notification", "channel_index")
+    op.drop_column("alert_rule", "channels_sealed")
