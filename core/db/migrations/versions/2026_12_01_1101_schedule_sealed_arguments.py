@@ -55,5 +55,6 @@ def downgrade() -> None:
     real = {row.id: schedule_arguments(row, box.get()) for row in sealed}  # all opened before any is written
     for config_id, args in real.items():
         _update(bind, config_id, {"args": args, "args_sealed": None})
-    with op.batch_alter_table("job_config", schema=None) as batch_op:
-        batch_op.drop_column("args_sealed")
+    # plain ALTER TABLE … DROP COLUMN (SQLite >= 3.35 too): a batch copy of job_config would drop the table
+    # under SQLite's enforced foreign keys and so delete every job_run (ON DELETE CASCADE)
+    op.drop_column("job_config", "args_sealed")
