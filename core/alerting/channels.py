@@ -106,8 +106,9 @@ def channel_target(channel: dict[str, Any]) -> str | None:
 
 
 def shown_target(target: str) -> str:
-    """A target as a notification row stores it (the redaction rule, cut to the column's size)."""
-    return str(redact(target))[:TARGET_LENGTH]
+    """A target as a notification row stores it: a URL by the redaction rule, e-mail addresses as they are
+    (the rule would only shorten a long list), cut to the column's size."""
+    return (str(redact(target)) if "://" in target else target)[:TARGET_LENGTH]
 
 
 def delivery_target(row: StoredChannels, index: int | None, shown: str, box: SecretBox) -> str:

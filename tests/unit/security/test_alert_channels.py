@@ -55,6 +55,8 @@ def test_webhook_urls_are_sealed_and_delivery_gets_them_whole(tmp_path: Path) ->
     assert shown == ["https://hooks.example/***", "a@acme.example,b@acme.example"]
     assert delivery_target(row, 0, shown[0], box) == HOOK
     assert delivery_target(row, 1, shown[1], box) == "a@acme.example,b@acme.example"
+    many = ",".join(f"person{n}@acme.example" for n in range(20))  # longer than the rule's 200 characters
+    assert shown_target(many) == many
 
 
 def test_a_foreign_seal_or_a_changed_rule_never_yields_a_target(tmp_path: Path) -> None:
