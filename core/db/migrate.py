@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -27,13 +28,15 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from core.db.session import create_db_engine, normalise_url
 from core.errors import ConfigError, ServiceUnavailable
-from core.settings import Settings
+from core.secrets import SecretBox
+from core.settings import Settings, load_settings
 from core.urls import mask_text
 
 __all__ = [
     "MIGRATION_LOCK_KEY",
     "SETTINGS_ATTRIBUTE",
     "AppRole",
+    "MigrationSecretBox",
     "alembic_config",
     "code_heads",
     "missing_revisions",
@@ -50,6 +53,21 @@ MIGRATION_LOCK_KEY = int.from_bytes(hashlib.sha256(b"integramon:migrate").digest
 # Alembic ``Config.attributes`` key under which a migration finds the caller's Settings (a data
 # migration that seals or unseals needs ``INTEGRAMON_SECRET_KEY``); absent, it loads them from the environment.
 SETTINGS_ATTRIBUTE = "integramon_settings"
+
+
+class MigrationSecretBox:
+    """For data migrations that seal or open values: the SecretBox of the Settings that :func:`upgrade`
+    passed in the Alembic config (else the environment's), built on first use, so that a database with
+    nothing to (un)seal needs no key."""
+
+    def __init__(self, attributes: dict[str, Any]) -> None:
+        self._attributes = attributes
+        self._box: SecretBox | None = None
+
+    def get(self) -> SecretBox:
+        if self._box is None:
+            self._box = SecretBox(self._attributes.get(SETTINGS_ATTRIBUTE) or load_settings())
+        return self._box
 
 
 @dataclass(frozen=True, slots=True)

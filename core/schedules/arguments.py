@@ -1,22 +1,13 @@
 """The one way to store and read a schedule's arguments (``job_config.args`` / ``args_sealed``).
 
-Schedule arguments can carry credentials (an API token, a webhook URL whose path is the secret), and
-the database is read by more people and tools than the key is (backups, SQL consoles, support
-dumps). So, as the ledger does for job arguments:
+Schedule arguments can carry credentials (an API token, a webhook URL whose path is the secret), so
+they are kept as ``core.sealing`` keeps such values: ``args`` holds the redacted copy, ``args_sealed``
+the whole argument dict encrypted with ``INTEGRAMON_SECRET_KEY`` when redaction changed something
+(NULL: ``args`` *is* the real argument dict; every default schedule is such a row).
 
-* ``args`` holds the *redacted* copy, by the same rule as the ledger (``core.ledger.redaction``:
-  secret-named keys become ``***``, URLs keep only scheme and host). The two stores can then never
-  disagree about what counts as a secret, and a plain SQL reader sees the shape, not the secrets.
-* ``args_sealed`` holds the *whole* argument dict, Fernet-encrypted with ``INTEGRAMON_SECRET_KEY``
-  (the ledger's JSON seal format), but only when redaction changed something. We seal the whole
-  dict rather than the secret values one by one, so the real arguments come back exactly (no
-  merging of a masked copy with sealed pieces, no guessing which nested value was replaced), and
-  rows with nothing secret (every default schedule) stay plain: they need no key to be read,
-  and migrating a fresh install needs none either.
-
-``args_sealed`` NULL means ``args`` *is* the real argument dict. Every reader goes through
-:func:`schedule_arguments` (controller firings, run-now, agent reports, the API's views) and every
-writer through :func:`store_arguments` / :func:`stored_columns`; nothing else reads ``args``.
+Every reader goes through :func:`schedule_arguments` (controller firings, run-now, agent reports, the
+API's views) and every writer through :func:`store_arguments` / :func:`stored_columns`; nothing else
+reads ``args``.
 """
 
 from __future__ import annotations
@@ -25,9 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from core.db.models.scheduling import JobConfig
-from core.errors import ConfigError
-from core.ledger.redaction import redact
-from core.queues.serialization import PayloadError, seal_arguments, unseal_arguments
+from core.sealing import UnreadableSeal, needs_seal, open_sealed, split_sealed
 from core.secrets import SecretBox
 
 __all__ = [
@@ -51,22 +40,14 @@ class StoredArguments(Protocol):
     def args_sealed(self) -> str | None: ...
 
 
-class UnreadableArguments(ConfigError):
+class UnreadableArguments(UnreadableSeal):
     """The sealed arguments cannot be opened (the secret key changed, or the seal is damaged)."""
-
-
-def needs_seal(args: Mapping[str, Any]) -> bool:
-    """Whether the redaction rule hides anything in ``args`` (only then is a key needed to store them)."""
-    real = dict(args)
-    return bool(redact(real) != real)
 
 
 def stored_columns(args: Mapping[str, Any], box: SecretBox) -> dict[str, Any]:
     """``{"args": …, "args_sealed": …}`` to write for ``args`` (for inserts and migrations)."""
-    real = dict(args)
-    if not needs_seal(real):
-        return {"args": real, "args_sealed": None}
-    return {"args": redact(real), "args_sealed": box.encrypt_bytes(seal_arguments(real))}
+    shown, sealed = split_sealed(args, box)
+    return {"args": shown, "args_sealed": sealed}
 
 
 def store_arguments(config: JobConfig, args: Mapping[str, Any], box: SecretBox) -> None:
@@ -78,13 +59,7 @@ def store_arguments(config: JobConfig, args: Mapping[str, Any], box: SecretBox) 
 def schedule_arguments(row: StoredArguments, box: SecretBox) -> dict[str, Any]:
     """The real arguments of a schedule; :class:`UnreadableArguments` when the seal cannot be opened
     (callers must not fall back to the redacted copy: a job would run with ``***`` as its token)."""
-    if row.args_sealed is None:
-        return dict(row.args or {})
-    try:
-        return unseal_arguments(box.decrypt_bytes(row.args_sealed))
-    except (ConfigError, PayloadError) as exc:
-        raise UnreadableArguments("the schedule's arguments cannot be decrypted with the configured "
-                                  "INTEGRAMON_SECRET_KEY; save them again") from exc
+    return open_sealed(row.args, row.args_sealed, box, "the schedule's arguments", UnreadableArguments)
 
 
 def readable_arguments(row: StoredArguments, box: SecretBox) -> tuple[dict[str, Any], bool]:

@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from core.db.migrate import SETTINGS_ATTRIBUTE, alembic_config, upgrade
-from core.db.models.base import JsonType, utcnow
+from core.db.models.base import JsonType, UtcDateTime, utcnow
 from core.db.models.scheduling import JobConfig
 from core.db.session import create_db_engine, make_session_factory
 from core.defaults import DEFAULT_SCHEDULES
@@ -35,6 +35,8 @@ OLD_JOB_CONFIG = sa.table("job_config", sa.column("name", sa.String), sa.column(
                           sa.column("args", JsonType), sa.column("interval_seconds", sa.Integer),
                           sa.column("enabled", sa.Boolean), sa.column("per_tenant", sa.Boolean),
                           sa.column("created_at", sa.DateTime), sa.column("updated_at", sa.DateTime))
+JOB_RUN = sa.table("job_run", sa.column("job_config_id", sa.Integer), sa.column("scheduled_for", UtcDateTime),
+                  sa.column("created_at", UtcDateTime))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -89,7 +91,12 @@ def test_upgrade_seals_existing_arguments_and_downgrade_restores_them(url: str, 
         with pytest.raises(UnreadableArguments):  # refused before anything is written
             command.downgrade(other, "0801")
 
+        with engine.begin() as conn:  # a firing's history row, which downgrade must not cascade away
+            conn.execute(sa.insert(JOB_RUN), [{"job_config_id": configs["secret"].id, "scheduled_for": now,
+                                               "created_at": now}])
         command.downgrade(cfg, "0801")
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("select count(*) from job_run")).scalar() == 1
         raw = _raw(engine)
         assert raw["secret"][0] == SECRET_ARGS
         assert raw["plain"][0] == PLAIN_ARGS

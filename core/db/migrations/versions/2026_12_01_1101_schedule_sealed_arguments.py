@@ -20,11 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import context, op
 
-from core.db.migrate import SETTINGS_ATTRIBUTE
+from core.db.migrate import MigrationSecretBox
 from core.db.models.base import JsonType
 from core.schedules.arguments import needs_seal, schedule_arguments, stored_columns
-from core.secrets import SecretBox
-from core.settings import load_settings
 
 revision: str = "1101"
 down_revision: str | Sequence[str] | None = "0801"
@@ -35,19 +33,6 @@ job_config = sa.table("job_config", sa.column("id", sa.Integer), sa.column("args
                       sa.column("args_sealed", sa.Text))
 
 
-class _Box:
-    """The SecretBox, built on first use: a database with nothing to (un)seal needs no key."""
-
-    def __init__(self) -> None:
-        self._box: SecretBox | None = None
-
-    def get(self) -> SecretBox:
-        if self._box is None:
-            settings = context.config.attributes.get(SETTINGS_ATTRIBUTE) or load_settings()
-            self._box = SecretBox(settings)
-        return self._box
-
-
 def _update(bind: Any, config_id: int, values: dict[str, Any]) -> None:
     bind.execute(sa.update(job_config).where(job_config.c.id == config_id).values(**values))
 
@@ -56,7 +41,7 @@ def upgrade() -> None:
     with op.batch_alter_table("job_config", schema=None) as batch_op:
         batch_op.add_column(sa.Column("args_sealed", sa.Text(), nullable=True))
     bind = op.get_bind()
-    box = _Box()
+    box = MigrationSecretBox(context.config.attributes)
     for config_id, args in bind.execute(sa.select(job_config.c.id, job_config.c.args)).all():
         if isinstance(args, dict) and needs_seal(args):
             _update(bind, config_id, stored_columns(args, box.get()))
@@ -64,11 +49,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
-    box = _Box()
+    box = MigrationSecretBox(context.config.attributes)
     sealed = bind.execute(sa.select(job_config.c.id, job_config.c.args, job_config.c.args_sealed)
                           .where(job_config.c.args_sealed.is_not(None))).all()
     real = {row.id: schedule_arguments(row, box.get()) for row in sealed}  # all opened before any is written
     for config_id, args in real.items():
         _update(bind, config_id, {"args": args, "args_sealed": None})
-    with op.batch_alter_table("job_config", schema=None) as batch_op:
-        batch_op.drop_column("args_sealed")
+    # plain ALTER TABLE … DROP COLUMN (SQLite >= 3.35 too): a batch copy of job_config would drop the table
+    # under SQLite's enforced foreign keys and so delete every job_run (ON DELETE CASCADE)
+    op.drop_column("job_config", "args_sealed")
