@@ -26,21 +26,21 @@ class AlertRulesController(Controller):
     @get("/", summary="Alert rules (channel URLs and addresses redacted for viewers)")
     async def list_items(self, ctx: Ctx, request: Request[Principal, Any, Any], tenant_id: TenantQ = None
                          ) -> AlertRuleList:
-        return AlertRuleList(items=await ctx.read(lambda s: list_rules(s, request.user, tenant_id)))
+        return AlertRuleList(items=await ctx.read(lambda s: list_rules(s, ctx.secrets, request.user, tenant_id)))
 
     @get("/{rule_id:int}", summary="One alert rule")
     async def show(self, ctx: Ctx, request: Request[Principal, Any, Any], rule_id: RuleId) -> AlertRuleView:
-        return await ctx.read(lambda s: show_rule(s, request.user, rule_id))
+        return await ctx.read(lambda s: show_rule(s, ctx.secrets, request.user, rule_id))
 
     @post("/", guards=[require_admin], status_code=HTTP_201_CREATED, summary="Create an alert rule")
     async def create(self, ctx: Ctx, request: Request[Principal, Any, Any], data: JSONBody[AlertRuleCreate]
                      ) -> AlertRuleView:
-        return await ctx.write(lambda s: create_rule(s, request.user, data))
+        return await ctx.write(lambda s: create_rule(s, ctx.secrets, request.user, data))
 
     @patch("/{rule_id:int}", guards=[require_admin], summary="Change some fields of an alert rule")
     async def update(self, ctx: Ctx, request: Request[Principal, Any, Any], rule_id: RuleId,
                      data: JSONBody[AlertRuleUpdate]) -> AlertRuleView:
-        return await ctx.write(lambda s: update_rule(s, request.user, rule_id, data))
+        return await ctx.write(lambda s: update_rule(s, ctx.secrets, request.user, rule_id, data))
 
     @delete("/{rule_id:int}", guards=[require_admin], status_code=HTTP_204_NO_CONTENT,
             summary="Delete an alert rule and its alerts")

@@ -15,6 +15,7 @@ from admin_api.context import ApiContext, Principal
 from admin_api.errors import BadInput, NotFound
 from core.db.models.alerting import AlertRule
 from core.db.models.tenants import Tenant
+from core.secrets import SecretBox
 
 __all__ = ["ALERT_STATUSES", "alert_context", "alert_rules_context", "alerts_context", "page_principal"]
 
@@ -83,12 +84,12 @@ async def alert_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dic
     return await ctx.read(lambda s: _alert(s, alert_id))
 
 
-def _rules(session: Session, who: Principal) -> dict[str, Any]:
+def _rules(session: Session, box: SecretBox, who: Principal) -> dict[str, Any]:
     choices = _choices(session)
-    rules = msgspec.to_builtins(list_rules(session, who, None))
+    rules = msgspec.to_builtins(list_rules(session, box, who, None))
     return {"rules": rules, "tenants": choices["tenants"], "tenant_names": choices["tenant_names"]}
 
 
 async def alert_rules_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
     who = page_principal(request)
-    return await ctx.read(lambda s: _rules(s, who))
+    return await ctx.read(lambda s: _rules(s, ctx.secrets, who))

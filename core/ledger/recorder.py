@@ -9,8 +9,8 @@ Faults: ``run`` is the flusher's body and is restartable. A batch stays in fligh
 commit and the ``on_committed`` hook (the Redis finish) have succeeded; when either raises, ``run``
 raises and the worker's supervisor calls it again after a backoff, which retries the same batch
 (the commit only if it did not happen yet), so endings wait out an outage of any length, in order.
-The writes are idempotent (terminal rows are never overwritten, an attempt row is inserted once),
-so a commit whose acknowledgement was lost does no harm when repeated.
+The writes are idempotent (terminal rows are never overwritten, an attempt row is inserted once, and only
+for a run the ledger knows), so a commit whose acknowledgement was lost does no harm when repeated.
 
 On PostgreSQL a batch is one statement (data-modifying CTEs over unnest'ed arrays) run in autocommit
 on the recorder's own async psycopg connection: one round trip per batch whatever its size, no thread hop.

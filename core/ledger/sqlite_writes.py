@@ -62,10 +62,14 @@ def write_rows(conn: Connection, starts: list[AttemptRecord], new_attempts: list
     if retried:
         conn.execute(_MARK_LOST, [{"b_id": r.job_id, "b_attempt": r.attempt, "b_now": now} for r in retried])
     if new_attempts:
+        job_ids = {r.job_id for r in new_attempts}
         existing = {(row[0], row[1]) for row in conn.execute(
             _ATTEMPT.select().with_only_columns(_ATTEMPT.c.arq_job_id, _ATTEMPT.c.attempt)
-            .where(_ATTEMPT.c.arq_job_id.in_({r.job_id for r in new_attempts})))}
-        rows = [attempt_row(r) for r in new_attempts if (r.job_id, r.attempt) not in existing]
+            .where(_ATTEMPT.c.arq_job_id.in_(job_ids)))}
+        # only jobs the ledger knows, as on PostgreSQL: one unknown job must not fail the whole batch
+        known = set(conn.execute(_RUN.select().with_only_columns(_RUN.c.arq_job_id)
+                                 .where(_RUN.c.arq_job_id.in_(job_ids))).scalars())
+        rows = [attempt_row(r) for r in new_attempts if r.job_id in known and (r.job_id, r.attempt) not in existing]
         if rows:
             conn.execute(insert(_ATTEMPT), rows)
     if ends:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.alerting.channels import channel_target, shown_channels, shown_target
 from core.db.models.alerting import Alert, AlertNotification, AlertRule
 from core.events.outbox import record_event
 from functions.alerting.conditions import Finding
@@ -41,11 +42,14 @@ def event_payload(rule: AlertRule, alert: Alert) -> dict[str, Any]:
 
 
 def _notify(session: Session, rule: AlertRule, alert: Alert, event: str) -> None:
-    for channel in rule.channels or []:
-        kind = str(channel.get("type", ""))
-        target = channel.get("url") if kind == "webhook" else ",".join(channel.get("to") or [])
-        if kind in ("webhook", "email") and target:
-            session.add(AlertNotification(alert_id=alert.id, event=event, channel=kind, target=str(target)[:512]))
+    """One notification per channel, from the rule's redacted copy (no key needed, so the alert opens
+    even when the key is wrong): the row keeps the shown target and the channel's position, and
+    delivery resolves the real target from the rule."""
+    for index, channel in enumerate(shown_channels(rule)):
+        target = channel_target(channel)
+        if target is not None:
+            session.add(AlertNotification(alert_id=alert.id, event=event, channel=str(channel["type"]),
+                                          target=shown_target(target), channel_index=index))
 
 
 def _open(session: Session, rule: AlertRule, finding: Finding, now: datetime, changes: Changes) -> None:

@@ -20,7 +20,9 @@ class AlertRule(Base):
     ``artifact_error`` (deployed artifacts in ERROR >= ``threshold``) or ``no_messages`` (an iflow sent
     nothing for ``window_minutes``). ``scope`` is the level one alert stands for; ``package_id`` /
     ``iflow_id`` narrow the rule to one package or iflow. ``channels``: ``[{"type": "webhook", "url": …},
-    {"type": "email", "to": […]}]``.
+    {"type": "email", "to": […]}]``, redacted (webhook URLs keep scheme and host); the real list, when it
+    differs, is Fernet-encrypted in ``channels_sealed``. Read and write both only through
+    ``core.alerting.channels``.
     """
 
     __tablename__ = "alert_rule"
@@ -36,6 +38,7 @@ class AlertRule(Base):
     window_minutes: Mapped[int] = mapped_column(Integer, default=15)
     threshold: Mapped[int] = mapped_column(Integer, default=1)
     channels: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    channels_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
     fetch_details: Mapped[bool] = mapped_column(Boolean, default=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -76,7 +79,10 @@ class Alert(Base):
 
 
 class AlertNotification(Base):
-    """One delivery of an alert event to one channel; failed ones are retried by later runs."""
+    """One delivery of an alert event to one channel; failed ones are retried by later runs.
+
+    ``target`` is the redacted target (what the console shows); delivery resolves the real one from
+    channel ``channel_index`` of the rule (``core.alerting.channels.delivery_target``)."""
 
     __tablename__ = "alert_notification"
 
@@ -85,6 +91,7 @@ class AlertNotification(Base):
     event: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(String(512))
+    channel_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)

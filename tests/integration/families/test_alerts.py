@@ -4,15 +4,19 @@ details fetching; the "deployed artifact in ERROR" condition against the CPI sim
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
+import logging
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from cryptography.fernet import Fernet
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.alerting.channels import store_channels
 from core.db.models.alerting import Alert, AlertNotification, AlertRule
 from core.db.models.base import utcnow
 from core.db.models.ledger import WorkerJobRun
@@ -26,7 +30,7 @@ from functions.runner.context import JobContext
 from simulator.config import SimulatorConfig
 from simulator.server import SimulatorServer
 from tests.integration.families.conftest import add_logs
-from tests.integration.families.receivers import HttpReceiver, SmtpSink, http_receiver, smtp_sink
+from tests.stand_ins import HttpReceiver, SmtpSink, http_receiver, smtp_sink
 
 
 def _rule(db: sessionmaker[Session], tenant_id: int, **fields: Any) -> int:
@@ -251,3 +255,76 @@ async def test_per_tenant_jobs_side_by_side_notify_each_alert_once(
     assert [r["opened"] for r in results] == [1, 1]
     assert [r["notified"] for r in results] == [1, 1]
     assert sorted(path for path, _, _ in hook.requests) == sorted([f"/t{tenant_id}", f"/t{other}"])
+
+
+SECRET_PATH, SECRET_QUERY, SECRET_PASSWORD = "canary-path-1102", "canary-query-1102", "canary-pw-1102"
+
+
+def _sealed_rule(db: sessionmaker[Session], box: SecretBox, tenant_id: int, url: str) -> int:
+    """A rule stored as the API stores it (channels through the accessor: redacted copy + seal)."""
+    with db.begin() as s:
+        rule = AlertRule(name="sealed", tenant_id=tenant_id, condition="failed_messages")
+        store_channels(rule, [{"type": "webhook", "url": url}, {"type": "email", "to": ["ops@example.com"]}], box)
+        s.add(rule)
+        s.flush()
+        return rule.id
+
+
+def _raw_rows(db: sessionmaker[Session]) -> str:
+    """Every column of every alert_rule and alert_notification row, as plain SQL returns them."""
+    with db() as s:
+        rows = [*s.execute(text("select * from alert_rule")).all(),
+                *s.execute(text("select * from alert_notification")).all()]
+    return " ".join(str(v) for row in rows for v in row)
+
+
+async def test_sealed_webhook_url_is_delivered_whole_and_stored_redacted(
+    db: sessionmaker[Session], resources: Resources, tenant_id: int, hook: HttpReceiver, sink: SmtpSink,
+    mail_ctx: Callable[[], JobContext],
+) -> None:
+    """Issue 12: the rule and notification rows hold no secret part of the URL, the webhook gets all of it."""
+    userinfo_url = hook.url.replace("http://", f"http://alerts:{SECRET_PASSWORD}@")
+    _sealed_rule(db, SecretBox(resources.settings), tenant_id,
+                 f"{userinfo_url}/hooks/{SECRET_PATH}?token={SECRET_QUERY}")
+    add_logs(db, tenant_id, [{"status": "FAILED"}])
+
+    result = await check_and_create_alerts(mail_ctx())
+
+    assert (result["opened"], result["notified"], result["notify_failed"]) == (1, 2, 0)
+    ((path, body, headers),) = hook.requests
+    assert path == f"/hooks/{SECRET_PATH}?token={SECRET_QUERY}"
+    assert body["event"] == "alert.opened"
+    assert headers["Authorization"] == "Basic " + base64.b64encode(f"alerts:{SECRET_PASSWORD}".encode()).decode()
+    assert len(sink.messages) == 1  # the e-mail channel of the same rule still goes out
+    stored = _raw_rows(db)
+    assert [c for c in (SECRET_PATH, SECRET_QUERY, SECRET_PASSWORD) if c in stored] == []
+    with db() as s:
+        targets = sorted(n.target for n in s.scalars(select(AlertNotification)))
+    assert targets == sorted([f"{hook.url}/***", "ops@example.com"])
+
+
+async def test_key_that_cannot_open_the_channels_still_opens_the_alert_and_never_posts_the_redacted_url(
+    db: sessionmaker[Session], resources: Resources, tenant_id: int, hook: HttpReceiver,
+    job_ctx: Callable[..., JobContext], caplog: pytest.LogCaptureFixture,
+) -> None:
+    _sealed_rule(db, SecretBox(resources.settings), tenant_id, f"{hook.url}/hooks/{SECRET_PATH}")
+    add_logs(db, tenant_id, [{"status": "FAILED"}])
+    wrong = dataclasses.replace(resources, settings=dataclasses.replace(
+        resources.settings, secret_key=Fernet.generate_key().decode()))
+
+    with caplog.at_level(logging.ERROR, logger="functions.alerting.notifications"):
+        result = await check_and_create_alerts(job_ctx("check_and_create_alerts", res=wrong))
+
+    assert result["opened"] == 1
+    assert result["notified"] == 0
+    assert hook.requests == []  # neither the real URL nor https://host/***
+    with db() as s:
+        errors = [n.last_error or "" for n in s.scalars(select(AlertNotification).where(
+            AlertNotification.channel == "webhook"))]
+    assert len(errors) == 1
+    assert "INTEGRAMON_SECRET_KEY" in errors[0]
+    assert any("INTEGRAMON_SECRET_KEY" in r.getMessage() for r in caplog.records)
+
+    retried = await check_and_create_alerts(job_ctx("check_and_create_alerts"))  # the right key again
+    assert retried["notified"] >= 1
+    assert [p for p, _, _ in hook.requests] == [f"/hooks/{SECRET_PATH}"]
