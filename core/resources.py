@@ -102,11 +102,15 @@ async def open_resources(settings: Settings, *, pool_size: int = 5, check: bool 
             _schema_if_reachable(engine)
         sessions = make_session_factory(engine)
         sealer = SecretBox(settings).encrypt_bytes
-        resources = Resources(settings, engine, sessions, redis, Enqueuer(redis, sessions, sealer))
+        enqueuer = Enqueuer(redis, sessions, sealer, database_url=engine.url.render_as_string(hide_password=False))
+        resources = Resources(settings, engine, sessions, redis, enqueuer)
         try:
             yield resources
         finally:
-            await resources.close_cpi()
+            try:
+                await resources.close_cpi()
+            finally:
+                await enqueuer.aclose()
     finally:
         await redis.aclose()
         engine.dispose()

@@ -4,6 +4,11 @@ Order matters for "nothing lost": the ledger row is committed first, so a job ca
 without a row; if Redis then fails the rows are marked failed at once, and a crash between the two
 steps leaves a ``queued`` row that reconciliation turns into ``skipped`` after the stale timeout.
 
+On PostgreSQL the rows go in through :class:`core.queues.pg_ledger.PgLedgerWriter` (one autocommit
+``unnest`` statement on a psycopg async pool, no thread hop, no SQLAlchemy: the INSERT is most of a
+single enqueue's cost, and pickup latency counts from the start of the call); SQLite keeps the ORM
+insert, imported only when used, so a PostgreSQL process does not load SQLAlchemy to enqueue.
+
 Jobs are written in arq's own format (``arq:job:<id>`` + the queue's sorted set) by one call of the
 kernel's ``lua/enqueue.lua`` per batch (per chunk of PIPELINE_CHUNK jobs), so arq's ``Job`` API reads
 them and bulk enqueue costs one round trip per chunk.
@@ -19,17 +24,12 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import insert, text, update
-from sqlalchemy.dialects import sqlite
-from sqlalchemy.orm import Session, sessionmaker
 
-from core.db.models.base import utcnow
-from core.db.models.ledger import WorkerJobRun
 from core.errors import CatalogError, ServiceUnavailable
 from core.ledger.redaction import redact
 from core.ledger.states import RunStatus
@@ -37,6 +37,11 @@ from core.queues.catalog import FunctionSpec, queue
 from core.queues.keys import job_key, queue_key, result_key, wake_channel
 from core.queues.scripts import Lua, script
 from core.queues.serialization import check_arguments, encode_job, seal_arguments
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from core.queues.pg_ledger import PgLedgerWriter
 
 __all__ = ["EnqueueRequest", "Enqueuer", "serialize_job"]
 
@@ -66,14 +71,29 @@ _Job = tuple[EnqueueRequest, str]  # a request and its (given or generated) job 
 
 
 class Enqueuer:
-    """Writes ledger rows and arq jobs. Shared by the CLI, controller, admin API and job functions."""
+    """Writes ledger rows and arq jobs. Shared by the CLI, controller, admin API and job functions.
+
+    A PostgreSQL ``database_url`` (with its password) selects the direct path; without it the rows
+    go through ``session_factory`` (SQLite, or a caller that passes no URL). Call :meth:`aclose` on
+    shutdown: it closes the PostgreSQL pool.
+    """
 
     def __init__(self, redis: Redis, session_factory: sessionmaker[Session],
-                 sealer: Callable[[bytes], str] | None = None) -> None:
+                 sealer: Callable[[bytes], str] | None = None, *, database_url: str | None = None) -> None:
         self._redis = redis
         self._sessions = session_factory
         self._seal = sealer
         self._script = script(redis, Lua.ENQUEUE)
+        self._pg: PgLedgerWriter | None = None
+        if database_url is not None and database_url.split("://", 1)[0].split("+")[0] in ("postgresql", "postgres"):
+            from core.queues.pg_ledger import PgLedgerWriter, libpq_dsn
+
+            self._pg = PgLedgerWriter(libpq_dsn(database_url))
+
+    async def aclose(self) -> None:
+        """Close the PostgreSQL pool (a no-op on the ORM path)."""
+        if self._pg is not None:
+            await self._pg.close()
 
     async def enqueue(self, spec: FunctionSpec, kwargs: dict[str, Any] | None = None, **options: Any) -> str | None:
         """Enqueue one job; returns its job id, or None when a dedup key / job id is already active."""
@@ -98,8 +118,10 @@ class Enqueuer:
         for req in requests:  # refused before any ledger row is written (PayloadError names the argument)
             check_arguments(req.kwargs)
         now_ms = int(time.time() * 1000)
-        now = utcnow()
+        now = datetime.now(UTC)
         jobs = [(req, req.job_id or os.urandom(16).hex()) for req in requests]  # uuid4().hex, 3x cheaper
+        if len(jobs) <= PIPELINE_CHUNK:  # the common case: no tasks, no semaphore, just the two writes
+            return await self._push_inserted(jobs, await self._insert(jobs, now), now_ms)
         chunks = [jobs[i:i + PIPELINE_CHUNK] for i in range(0, len(jobs), PIPELINE_CHUNK)]
         gate = asyncio.Semaphore(PARALLEL_INSERTS if len(chunks) > 1 and _all_keys_unique(requests) else 1)
         inserts = [asyncio.ensure_future(self._insert_chunk(gate, chunk, now)) for chunk in chunks]
@@ -113,13 +135,19 @@ class Enqueuer:
             pushed = set(enqueued)
             orphans = sorted(j for ids in later if isinstance(ids, set) for j in ids if j not in pushed)
             if orphans:
-                await asyncio.to_thread(self._mark_unqueued, orphans, str(exc.__cause__ or exc))
+                await self._mark_unqueued(orphans, str(exc.__cause__ or exc))
             raise
         return enqueued
 
     async def _insert_chunk(self, gate: asyncio.Semaphore, chunk: list[_Job], now: datetime) -> set[str]:
         async with gate:
-            return await asyncio.to_thread(self._insert_rows, chunk, now)
+            return await self._insert(chunk, now)
+
+    async def _insert(self, chunk: list[_Job], now: datetime) -> set[str]:
+        """Commit the chunk's ledger rows; returns the job ids actually inserted (the others are held)."""
+        if self._pg is not None:
+            return set(await self._pg.returning(_PG_INSERT, _pg_insert_params(chunk, now, self._seal)))
+        return await asyncio.to_thread(self._insert_rows, chunk, now)
 
     async def _push_inserted(self, chunk: list[_Job], inserted: set[str], now_ms: int) -> list[str]:
         """Push the chunk's newly inserted jobs to Redis; rows whose push failed are marked failed."""
@@ -134,11 +162,11 @@ class Enqueuer:
         try:
             added = await self._push(chosen, now_ms)
         except RedisError as exc:
-            await asyncio.to_thread(self._mark_unqueued, [job_id for _, job_id in chosen], str(exc))
+            await self._mark_unqueued([job_id for _, job_id in chosen], str(exc))
             raise ServiceUnavailable(f"Redis unavailable, jobs not enqueued: {exc}") from exc
         missing = [job_id for _, job_id in chosen if job_id not in added]
         if missing:
-            await asyncio.to_thread(self._mark_unqueued, missing, "a job with this id already exists in Redis")
+            await self._mark_unqueued(missing, "a job with this id already exists in Redis")
         return [job_id for _, job_id in chosen if job_id in added]
 
     def _row(self, req: EnqueueRequest, job_id: str, now: datetime) -> dict[str, Any]:
@@ -160,11 +188,17 @@ class Enqueuer:
         }
 
     def _insert_rows(self, chunk: list[_Job], now: datetime) -> set[str]:
-        """Write the chunk's ledger rows in one transaction; returns the job ids actually inserted."""
+        """The ORM path (in a thread): the chunk's ledger rows in one transaction; returns the ids inserted."""
+        from sqlalchemy import insert
+        from sqlalchemy.dialects import sqlite
+
+        from core.db.models.ledger import WorkerJobRun
+
         with self._sessions() as session, session.begin():
             dialect = session.get_bind().dialect.name
-            if dialect == "postgresql":
-                return _pg_insert_rows(session, chunk, now, self._seal)
+            if dialect == "postgresql":  # the same statement as the direct path, through the session
+                params = _pg_insert_params(chunk, now, self._seal)
+                return set(session.connection().exec_driver_sql(_PG_INSERT, params).scalars().all())
             # SQLite (the only other supported database)
             stmt: Any = sqlite.insert(WorkerJobRun).on_conflict_do_nothing() if dialect == "sqlite" \
                 else insert(WorkerJobRun)
@@ -191,13 +225,26 @@ class Enqueuer:
         rejected = {r.decode() if isinstance(r, bytes) else str(r) for r in await self._script(keys=keys, args=argv)}
         return {job_id for _, job_id in chosen if job_id not in rejected}
 
-    def _mark_unqueued(self, job_ids: list[str], reason: str) -> None:
+    async def _mark_unqueued(self, job_ids: list[str], reason: str) -> None:
+        """Rows whose jobs never reached Redis are failed at once (they will not run)."""
+        if self._pg is not None:
+            await self._pg.execute(_PG_MARK_UNQUEUED, {"status": RunStatus.FAILED.value, "reason": reason,
+                                                       "now": datetime.now(UTC), "ids": job_ids})
+        else:
+            await asyncio.to_thread(self._mark_unqueued_orm, job_ids, reason)
+
+    def _mark_unqueued_orm(self, job_ids: list[str], reason: str) -> None:
+        from sqlalchemy import update
+
+        from core.db.models.ledger import WorkerJobRun
+
+        now = datetime.now(UTC)
         with self._sessions() as session, session.begin():
             session.execute(
                 update(WorkerJobRun)
                 .where(WorkerJobRun.arq_job_id.in_(job_ids))
                 .values(status=RunStatus.FAILED.value, error_type="EnqueueFailed", error_message=reason,
-                        finished_at=utcnow(), updated_at=utcnow())
+                        finished_at=now, updated_at=now)
             )
 
 
@@ -233,29 +280,55 @@ def _all_keys_unique(requests: Sequence[EnqueueRequest]) -> bool:
 
 # One statement for a whole chunk on PostgreSQL: the columns travel as arrays and are unnested
 # server-side, which avoids compiling (and sending) a multi-row VALUES list with ~10 binds per job.
-_PG_INSERT = text("""
-INSERT INTO worker_job_run (arq_job_id, queue, function, tenant_id, args_redacted, args_sealed, dedup_key,
-                            status, attempt, max_attempts, enqueued_at, updated_at, replay_of_id)
-SELECT u.id, u.q, u.f, u.t, u.a::jsonb, u.s, u.d, :status, 0, u.m, :now, :now, u.r
-FROM unnest(CAST(:ids AS varchar[]), CAST(:queues AS varchar[]), CAST(:functions AS varchar[]),
-            CAST(:tenants AS integer[]), CAST(:args AS text[]), CAST(:sealed AS text[]),
-            CAST(:dedup AS varchar[]), CAST(:max_attempts AS integer[]), CAST(:replays AS bigint[]))
-     AS u(id, q, f, t, a, s, d, m, r)
-ON CONFLICT DO NOTHING
-RETURNING arq_job_id
-""")
+# Built once from one column list: (column, its value in the SELECT: an unnest array with its type
+# and alias, or a constant parameter). Execution (pool or session) is the callers' business.
+_PG_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
+    # column, array parameter / constant expression, array element type (None: a constant)
+    ("arq_job_id", "ids", "varchar"),
+    ("queue", "queues", "varchar"),
+    ("function", "functions", "varchar"),
+    ("tenant_id", "tenants", "integer"),
+    ("args_redacted", "args", "text"),
+    ("args_sealed", "sealed", "text"),
+    ("dedup_key", "dedup", "varchar"),
+    ("status", "%(status)s", None),
+    ("attempt", "0", None),
+    ("max_attempts", "max_attempts", "integer"),
+    ("enqueued_at", "%(now)s", None),
+    ("updated_at", "%(now)s", None),
+    ("replay_of_id", "replays", "bigint"),
+)
+_PG_CASTS = {"args": "::jsonb"}  # text arrays whose elements the column stores as another type
 
 
-def _pg_insert_rows(session: Session, chunk: list[_Job], now: datetime,
-                    seal: Callable[[bytes], str] | None) -> set[str]:
-    """Insert the chunk's ledger rows in one round trip, straight from the requests."""
+def _pg_insert_statement() -> str:
+    arrays = [(col, param, kind) for col, param, kind in _PG_COLUMNS if kind is not None]
+    select = [f"u.{param}{_PG_CASTS.get(param, '')}" if kind is not None else param for _, param, kind in _PG_COLUMNS]
+    return (f"INSERT INTO worker_job_run ({', '.join(col for col, _, _ in _PG_COLUMNS)})\n"
+            f"SELECT {', '.join(select)}\n"
+            f"FROM unnest({', '.join(f'CAST(%({param})s AS {kind}[])' for _, param, kind in arrays)})\n"
+            f"     AS u({', '.join(param for _, param, _ in arrays)})\n"
+            "ON CONFLICT DO NOTHING\nRETURNING arq_job_id")
+
+
+_PG_INSERT = _pg_insert_statement()
+
+_PG_MARK_UNQUEUED = """
+UPDATE worker_job_run SET status = %(status)s, error_type = 'EnqueueFailed', error_message = %(reason)s,
+                          finished_at = %(now)s, updated_at = %(now)s
+WHERE arq_job_id = ANY(%(ids)s)
+"""
+
+
+def _pg_insert_params(chunk: list[_Job], now: datetime, seal: Callable[[bytes], str] | None) -> dict[str, Any]:
+    """The parameters of ``_PG_INSERT`` for a chunk, straight from the requests."""
     args: list[str] = []
     sealed_args: list[str | None] = []
     for req, _ in chunk:
         redacted, sealed = _ledger_arguments(req.kwargs, seal)
         args.append(json.dumps(redacted))
         sealed_args.append(sealed)
-    params = {
+    return {
         "status": RunStatus.QUEUED.value,
         "now": now,
         "ids": [job_id for _, job_id in chunk],
@@ -268,4 +341,3 @@ def _pg_insert_rows(session: Session, chunk: list[_Job], now: datetime,
         "max_attempts": [req.spec.retry.max_attempts for req, _ in chunk],
         "replays": [req.replay_of_id for req, _ in chunk],
     }
-    return set(session.execute(_PG_INSERT, params).scalars().all())

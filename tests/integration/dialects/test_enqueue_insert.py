@@ -56,7 +56,7 @@ def test_both_inserts_write_the_same_columns() -> None:
     """The PostgreSQL statement names its columns in SQL text; they must be the SQLite path's row keys."""
     from core.queues import enqueue
 
-    sql = enqueue._PG_INSERT.text
+    sql = enqueue._PG_INSERT
     named = sql[sql.index("worker_job_run (") + len("worker_job_run ("):sql.index(")")]
     pg_columns = {c.strip() for c in named.split(",")}
     enqueuer = enqueue.Enqueuer.__new__(enqueue.Enqueuer)
