@@ -33,7 +33,8 @@ from core.urls import mask_text
 
 __all__ = ["POOL_SIZE", "WAIT_S", "PgLedgerWriter", "libpq_dsn"]
 
-POOL_SIZE = 4  # connections at most per process: 2 parallel chunk inserts of a big batch + 2 small callers
+POOL_SIZE = 2  # connections at most per process: the 2 parallel chunk inserts of a big batch (counted in
+# the connection budget of the API and the controller: docs/sizing.md, Terraform's db_budget module)
 CHECK_IDLE_S = 1.0  # a connection unused for longer is checked before use
 WAIT_S = 3.0  # longest an enqueue waits for a connection before saying the database is unavailable
 # psycopg_pool doubles its reconnect delay without a ceiling; ending a series of attempts after a few
