@@ -12,6 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import ServiceUnavailable
+from core.queues import enqueue as enqueue_module
 from core.queues.catalog import NOOP
 from core.queues.enqueue import EnqueueRequest
 from core.queues.keys import queue_key
@@ -68,3 +69,33 @@ async def test_redis_failure_fails_the_rows_through_the_pool(settings: Settings,
     [row] = runs(db)
     assert (row.status, row.error_type, row.error_message) == ("failed", "EnqueueFailed", "connection refused")
     assert row.finished_at is not None
+
+
+async def test_a_batch_of_several_chunks_inserts_two_at_a_time_and_fails_the_rest_on_redis_loss(
+        settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(enqueue_module, "PIPELINE_CHUNK", 3)
+    async with open_resources(settings) as res:
+        ids = await res.enqueuer.enqueue_many([EnqueueRequest(NOOP, {"n": i}) for i in range(10)])
+        assert len(ids) == 10
+        assert rsync.zcard(queue_key(NOOP.queue)) == 10
+        real_script, calls = res.enqueuer._script, 0
+
+        async def second_fails(*, keys: list[str], args: list[Any]) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                raise RedisConnectionError("gone")
+            return await real_script(keys=keys, args=args)
+
+        res.enqueuer._script = second_fails  # type: ignore[assignment]
+        with pytest.raises(ServiceUnavailable):
+            await res.enqueuer.enqueue_many([EnqueueRequest(NOOP, {"m": i}) for i in range(9)])
+    later = runs(db)[10:]
+    assert len(later) == 9
+    queued = {r.arq_job_id for r in later if r.status == "queued"}
+    assert len(queued) == 3, "the chunk pushed before Redis failed keeps its rows"
+    assert [r.error_type for r in later if r.status != "queued"] == ["EnqueueFailed"] * 6
+    in_redis = {m.decode() for m in rsync.zrange(queue_key(NOOP.queue), 0, -1)}
+    assert len(in_redis) == 13
+    assert queued <= in_redis
