@@ -114,8 +114,9 @@ def _list_tokens(args: argparse.Namespace, settings: Settings) -> int:
     rows = _in_session(settings, list_tokens)
     print(f"{'NAME':<32} {'ROLE':<7} {'STATE':<8} {'EXPIRES':<26} CREATED")
     for row in rows:
-        state = "active" if row["active"] else ("revoked" if row["revoked_at"] else "expired")
-        print(f"{row['name']:<32} {row['role']:<7} {state:<8} {row['expires_at'] or 'never':<26} {row['created_at']}")
+        state = "active" if row.active else ("revoked" if row.revoked_at else "expired")
+        expires = row.expires_at.isoformat() if row.expires_at else "never"
+        print(f"{row.name:<32} {row.role:<7} {state:<8} {expires:<26} {row.created_at.isoformat()}")
     return 0
 
 
@@ -124,7 +125,7 @@ def _revoke_token(args: argparse.Namespace, settings: Settings) -> int:
         result = _in_session(settings, lambda s: revoke_token(s, args.name))
     except TokenNotFound as exc:
         raise ConfigError(str(exc)) from None
-    print(f"token {result['name']!r} revoked at {result['revoked_at']}; its console sessions are ended")
+    print(f"token {result.name!r} revoked at {result.revoked_at.isoformat()}; its console sessions are ended")
     return 0
 
 

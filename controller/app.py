@@ -37,6 +37,7 @@ from controller.supervisor import LoopSpec, Supervisor
 from core.errors import IntegraMonError
 from core.outage import OutageLog, backoff_s
 from core.resources import Resources
+from core.secrets import SecretBox
 from core.settings import Settings
 
 __all__ = ["Controller", "LeaseHeld", "LoopIntervals"]
@@ -89,7 +90,7 @@ class Controller:
         self.reconciler = Reconciler(sessions, redis, settings.stale_queue_minutes,
                                      settings.job_vanished_grace_seconds)
         self.retention = Retention(sessions)
-        self.schedules = ScheduleRunner(sessions, enqueuer)
+        self.schedules = ScheduleRunner(sessions, enqueuer, SecretBox(settings))
         self.dispatcher = PollDispatcher(sessions, redis, enqueuer)
         self.metrics = MetricDispatcher(sessions, enqueuer)
         self.sampler = QueueSampler(settings, sessions, redis)

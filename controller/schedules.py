@@ -10,6 +10,10 @@ A ``per_tenant`` row fans out: each firing enqueues one job per active tenant (`
 read at firing time, so a tenant added a minute ago is covered by the next firing. Rows of
 ``run_agent_report_task`` are left to ``dispatch_due_agent_reports_task`` (the one path that passes
 ``job_config_id`` and ``period_end``, so a retry re-sends the same report).
+
+Arguments are read through ``core.schedules.arguments`` (secret ones are sealed at rest): a row whose
+sealed arguments cannot be opened with the configured key is skipped with an error, never fired with
+the redacted copy.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from core.defaults import AGENT_REPORT_FUNCTION
 from core.errors import CatalogError
 from core.queues.catalog import function
 from core.queues.enqueue import Enqueuer, EnqueueRequest
+from core.schedules.arguments import UnreadableArguments, schedule_arguments
+from core.secrets import SecretBox
 from core.seed_names import current_function_name
 
 __all__ = ["ScheduleRunner", "next_run_after"]
@@ -61,9 +67,10 @@ class _Firing:
 class ScheduleRunner:
     """One ``tick`` fires every due schedule once."""
 
-    def __init__(self, sessions: sessionmaker[Session], enqueuer: Enqueuer) -> None:
+    def __init__(self, sessions: sessionmaker[Session], enqueuer: Enqueuer, secrets: SecretBox) -> None:
         self._sessions = sessions
         self._enqueuer = enqueuer
+        self._secrets = secrets
 
     async def tick(self, now: datetime | None = None) -> int:
         """Returns how many schedules were fired (a job enqueued and a job_run recorded)."""
@@ -86,8 +93,8 @@ class ScheduleRunner:
     def _claim(self, session: Session, now: datetime) -> tuple[list[Any], list[int]]:
         """Due rows (and rows never planned), locked on PostgreSQL until this tick commits; and, when
         a due row fans out, the active tenants."""
-        stmt = (select(JobConfig.id, JobConfig.function, JobConfig.args, JobConfig.tenant_id, JobConfig.cron,
-                       JobConfig.interval_seconds, JobConfig.next_run_at, JobConfig.per_tenant)
+        stmt = (select(JobConfig.id, JobConfig.function, JobConfig.args, JobConfig.args_sealed, JobConfig.tenant_id,
+                       JobConfig.cron, JobConfig.interval_seconds, JobConfig.next_run_at, JobConfig.per_tenant)
                 .where(JobConfig.enabled.is_(True), JobConfig.function != AGENT_REPORT_FUNCTION)
                 .where((JobConfig.next_run_at <= now) | JobConfig.next_run_at.is_(None))
                 .order_by(JobConfig.next_run_at).limit(BATCH))
@@ -99,8 +106,7 @@ class ScheduleRunner:
             tenants = list(session.scalars(select(Tenant.id).where(Tenant.active.is_(True)).order_by(Tenant.id)))
         return rows, tenants
 
-    @staticmethod
-    def _firing(row: Any, tenants: list[int]) -> _Firing:
+    def _firing(self, row: Any, tenants: list[int]) -> _Firing:
         if row.next_run_at is None:
             return _Firing(row.id, row.next_run_at, ())
         try:
@@ -108,8 +114,12 @@ class ScheduleRunner:
         except CatalogError:
             log.error("schedule %s names %r, which is not a catalogued function; skipped", row.id, row.function)
             return _Firing(row.id, row.next_run_at, ())
+        try:
+            args = schedule_arguments(row, self._secrets)
+        except UnreadableArguments as exc:
+            log.error("schedule %s skipped: %s", row.id, exc)
+            return _Firing(row.id, row.next_run_at, ())
         slot = int(row.next_run_at.timestamp())
-        args = dict(row.args or {})
         if not row.per_tenant:
             return _Firing(row.id, row.next_run_at, (EnqueueRequest(
                 spec, args, tenant_id=row.tenant_id, dedup_key=f"schedule:{row.id}",

@@ -24,9 +24,14 @@ def is_postgres(session: Session) -> bool:
 
 
 def upsert(session: Session, model: Any, rows: list[dict[str, Any]], keys: list[str], columns: list[str]) -> None:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET columns (PostgreSQL and SQLite)."""
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET columns (PostgreSQL and SQLite).
+
+    A batch must name each key once: PostgreSQL cannot update a row twice in one statement and SQLite
+    would silently keep the last copy, so a repeat is refused up front (ValueError) on both.
+    """
     if not rows:
         return
+    _refuse_repeated_keys(rows, keys)
     if is_postgres(session):
         _pg_upsert(session, model.__table__, rows, keys, columns)
         return
@@ -34,6 +39,15 @@ def upsert(session: Session, model: Any, rows: list[dict[str, Any]], keys: list[
         stmt = sqlite.insert(model).values(rows[start:start + CHUNK])
         stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in columns})
         session.execute(stmt)
+
+
+def _refuse_repeated_keys(rows: list[dict[str, Any]], keys: list[str]) -> None:
+    seen: set[tuple[Any, ...]] = set()
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        if key in seen:
+            raise ValueError(f"upsert batch names the key {dict(zip(keys, key, strict=True))} twice")
+        seen.add(key)
 
 
 def _pg_upsert(session: Session, table: Table, rows: list[dict[str, Any]], keys: list[str],

@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     role = AppRole(settings.db_app_role, settings.db_app_password) if settings.db_app_role else None
-    upgrade(settings.resolved_database_url, app_role=role)
+    upgrade(settings.resolved_database_url, app_role=role, settings=settings)
     print("database migrated" + (f"; role {role.name} has data rights" if role else ""))
     return 0
 

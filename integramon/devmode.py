@@ -146,7 +146,7 @@ def start(settings: Settings) -> DevStack:
         stack.redis.start()
         stack.settings = settings = replace(settings, redis_url=stack.redis.url)
     try:
-        upgrade(settings.resolved_database_url)
+        upgrade(settings.resolved_database_url, settings=settings)
         # Port 0: the simulator binds a free port itself and prints it; picking one here and passing
         # it down could race with the API's port (or anything else) between the pick and the bind.
         sim_log = stack.log_dir / "simulator.log"

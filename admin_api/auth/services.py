@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from admin_api.audit.services import audit
+from admin_api.auth.schemas import TokenRevoked, TokenView
 from admin_api.context import Principal
 from core.db.models.auth import ApiToken, ConsoleSession
 from core.db.models.base import utcnow
@@ -62,17 +63,16 @@ def create_token(session: Session, name: str, role: str, expires_in_days: int | 
     return token
 
 
-def list_tokens(session: Session) -> list[dict[str, Any]]:
+def list_tokens(session: Session) -> list[TokenView]:
     """Every token's name, role and dates (never a hash)."""
     now = utcnow()
     rows = session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
-    return [{"name": t.name, "role": t.role, "created_at": t.created_at.isoformat(),
-             "expires_at": t.expires_at.isoformat() if t.expires_at else None,
-             "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
-             "active": t.revoked_at is None and (t.expires_at is None or t.expires_at > now)} for t in rows]
+    return [TokenView(name=t.name, role=t.role, created_at=t.created_at, expires_at=t.expires_at,
+                      revoked_at=t.revoked_at,
+                      active=t.revoked_at is None and (t.expires_at is None or t.expires_at > now)) for t in rows]
 
 
-def revoke_token(session: Session, name: str, by: Principal | None = None) -> dict[str, Any]:
+def revoke_token(session: Session, name: str, by: Principal | None = None) -> TokenRevoked:
     """Revoke a token and every console session signed in with it; audited."""
     token = session.scalar(select(ApiToken).where(ApiToken.name == name))
     if token is None:
@@ -85,7 +85,7 @@ def revoke_token(session: Session, name: str, by: Principal | None = None) -> di
         ConsoleSession.token_id == token.id, ConsoleSession.revoked_at.is_(None)).values(revoked_at=now))
     audit(session, by or Principal("cli", "admin"), "token.revoke", f"token:{name}",
           {"name": name, "already_revoked": already, "sessions_ended": int(ended.rowcount or 0)})  # type: ignore[attr-defined]
-    return {"name": name, "revoked_at": (token.revoked_at or now).isoformat()}
+    return TokenRevoked(name=name, revoked_at=token.revoked_at or now)
 
 
 def _valid_token(now: datetime) -> Any:

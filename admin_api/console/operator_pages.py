@@ -19,6 +19,7 @@ from admin_api.schedules.services import list_schedules
 from admin_api.settings.services import all_settings
 from admin_api.tenants.services import list_tenants
 from core.db.models.tenants import Tenant
+from core.secrets import SecretBox
 
 __all__ = ["chat_context", "controller_context", "schedules_context", "settings_context", "tenants_context"]
 
@@ -28,14 +29,16 @@ def _tenant_names(session: Session) -> dict[int, str]:
 
 
 async def tenants_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
-    return {"tenants": await ctx.read(list_tenants)}
+    """The tenants as the API lists them, as plain JSON values: each row embeds itself (``tojson``) for
+    the edit form, which sends back only the fields that differ from these."""
+    return {"tenants": msgspec.to_builtins(await ctx.read(list_tenants))}
 
 
-def _schedules(session: Session, who: Principal) -> dict[str, Any]:
+def _schedules(session: Session, box: SecretBox, who: Principal) -> dict[str, Any]:
     """The schedules as the API lists them to this visitor (with their last run; report targets redacted
     for viewers), plus tenant names for display."""
     names = _tenant_names(session)
-    items: list[dict[str, Any]] = msgspec.to_builtins(list_schedules(session, who))
+    items: list[dict[str, Any]] = msgspec.to_builtins(list_schedules(session, box, who))
     for item in items:
         item["tenant_name"] = names.get(item["tenant_id"]) if item["tenant_id"] else None
         last = item["last_run"]
@@ -46,7 +49,7 @@ def _schedules(session: Session, who: Principal) -> dict[str, Any]:
 
 async def schedules_context(ctx: ApiContext, request: Request[Any, Any, Any]) -> dict[str, Any]:
     who: Principal = request.state.principal
-    return await ctx.read(lambda s: _schedules(s, who))
+    return await ctx.read(lambda s: _schedules(s, ctx.secrets, who))
 
 
 def _settings(session: Session) -> dict[str, Any]:

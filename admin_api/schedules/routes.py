@@ -24,27 +24,27 @@ class SchedulesController(Controller):
 
     @get("/", summary="All schedules with their next and last run")
     async def list_items(self, ctx: Ctx, request: Request[Principal, Any, Any]) -> ScheduleList:
-        return ScheduleList(items=await ctx.read(lambda s: list_schedules(s, request.user)))
+        return ScheduleList(items=await ctx.read(lambda s: list_schedules(s, ctx.secrets, request.user)))
 
     @post("/", guards=[require_admin], status_code=HTTP_201_CREATED, summary="Create a schedule")
     async def create(self, ctx: Ctx, request: Request[Principal, Any, Any], data: JSONBody[ScheduleCreate]
                      ) -> ScheduleView:
-        return await ctx.write(lambda s: create_schedule(s, request.user, data))
+        return await ctx.write(lambda s: create_schedule(s, ctx.secrets, request.user, data))
 
     @patch("/{schedule_id:int}", guards=[require_admin], summary="Change a schedule's timing or arguments")
     async def update(self, ctx: Ctx, request: Request[Principal, Any, Any], schedule_id: ScheduleId,
                      data: JSONBody[ScheduleUpdate]) -> ScheduleView:
-        return await ctx.write(lambda s: update_schedule(s, request.user, schedule_id, data))
+        return await ctx.write(lambda s: update_schedule(s, ctx.secrets, request.user, schedule_id, data))
 
     @post("/{schedule_id:int}/pause", guards=[require_admin], status_code=HTTP_200_OK, summary="Pause")
     async def pause(self, ctx: Ctx, request: Request[Principal, Any, Any], schedule_id: ScheduleId
                     ) -> ScheduleView:
-        return await ctx.write(lambda s: set_enabled(s, request.user, schedule_id, False))
+        return await ctx.write(lambda s: set_enabled(s, ctx.secrets, request.user, schedule_id, False))
 
     @post("/{schedule_id:int}/resume", guards=[require_admin], status_code=HTTP_200_OK, summary="Resume")
     async def resume(self, ctx: Ctx, request: Request[Principal, Any, Any], schedule_id: ScheduleId
                      ) -> ScheduleView:
-        return await ctx.write(lambda s: set_enabled(s, request.user, schedule_id, True))
+        return await ctx.write(lambda s: set_enabled(s, ctx.secrets, request.user, schedule_id, True))
 
     @post("/{schedule_id:int}/run", guards=[require_admin], status_code=HTTP_201_CREATED,
           summary="Enqueue the scheduled job now (the same path as a scheduled firing)")

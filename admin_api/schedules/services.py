@@ -1,6 +1,9 @@
 """Schedule changes, each audited. The controller's schedule runner fires due rows; "run now" enqueues
 at once along the same path (fan-out per tenant; agent reports with ``job_config_id`` and
-``period_end`` so the report is the same one a retry re-sends) and records a ``job_run``."""
+``period_end`` so the report is the same one a retry re-sends) and records a ``job_run``.
+
+Arguments are stored and read only through ``core.schedules.arguments`` (secret ones sealed at rest);
+the views show them whole to admins and redacted to viewers."""
 
 from __future__ import annotations
 
@@ -33,6 +36,8 @@ from core.defaults import AGENT_REPORT_FUNCTION
 from core.ledger.redaction import redact
 from core.queues.catalog import function
 from core.queues.enqueue import EnqueueRequest
+from core.schedules.arguments import UnreadableArguments, readable_arguments, schedule_arguments, store_arguments
+from core.secrets import SecretBox
 from core.seed_names import current_function_name
 
 __all__ = ["create_schedule", "list_schedules", "next_run", "run_now", "set_enabled", "update_schedule"]
@@ -65,34 +70,36 @@ def _last_runs(session: Session, ids: list[int]) -> tuple[dict[int, LastRun], di
     return last, success
 
 
-def _args_for(args: dict[str, Any], who: Principal | None) -> dict[str, Any]:
-    """Report targets (webhook URLs, e-mail addresses) are shown whole to admins only (no caller: redacted)."""
+def _args_for(config: JobConfig, box: SecretBox, who: Principal | None) -> dict[str, Any]:
+    """Report targets (webhook URLs, e-mail addresses) are shown whole to admins only (no caller: redacted).
+    Sealed arguments that cannot be opened show as their stored redacted copy, to everyone."""
+    args, real = readable_arguments(config, box)
     if who is not None and who.is_admin:
         return args
-    shown = dict(redact(args))  # secret-named values masked, URL paths cut (core.ledger.redaction)
+    shown = dict(redact(args)) if real else args  # secret-named values masked, URL paths cut (core.ledger.redaction)
     if isinstance(args.get("target"), str):
         shown["target"] = redact_target(args["target"])
     return shown
 
 
-def view(c: JobConfig, last: LastRun | None = None, success: datetime | None = None,
+def view(c: JobConfig, box: SecretBox, last: LastRun | None = None, success: datetime | None = None,
          who: Principal | None = None) -> ScheduleView:
-    return ScheduleView(id=c.id, name=c.name, function=c.function, args=_args_for(dict(c.args or {}), who),
+    return ScheduleView(id=c.id, name=c.name, function=c.function, args=_args_for(c, box, who),
                         tenant_id=c.tenant_id,
                         per_tenant=bool(c.per_tenant), cron=c.cron, interval_seconds=c.interval_seconds,
                         enabled=c.enabled, next_run_at=c.next_run_at, last_run_at=c.last_run_at, last_run=last,
                         last_success_at=success)
 
 
-def _full_view(session: Session, config: JobConfig, who: Principal) -> ScheduleView:
+def _full_view(session: Session, box: SecretBox, config: JobConfig, who: Principal) -> ScheduleView:
     last, success = _last_runs(session, [config.id])
-    return view(config, last.get(config.id), success.get(config.id), who)
+    return view(config, box, last.get(config.id), success.get(config.id), who)
 
 
-def list_schedules(session: Session, who: Principal | None = None) -> list[ScheduleView]:
+def list_schedules(session: Session, box: SecretBox, who: Principal | None = None) -> list[ScheduleView]:
     configs = list(session.scalars(select(JobConfig).order_by(JobConfig.id)))
     last, success = _last_runs(session, [c.id for c in configs])
-    return [view(c, last.get(c.id), success.get(c.id), who) for c in configs]
+    return [view(c, box, last.get(c.id), success.get(c.id), who) for c in configs]
 
 
 def load(session: Session, config_id: int) -> JobConfig:
@@ -123,11 +130,12 @@ def _check(session: Session, body: ScheduleCreate) -> None:
         raise BadInput("per_tenant", "a per-tenant schedule runs for every active tenant; leave tenant_id empty")
 
 
-def create_schedule(session: Session, who: Principal, body: ScheduleCreate) -> ScheduleView:
+def create_schedule(session: Session, box: SecretBox, who: Principal, body: ScheduleCreate) -> ScheduleView:
     _check(session, body)
-    config = JobConfig(name=body.name, function=body.function, args=body.args, tenant_id=body.tenant_id,
+    config = JobConfig(name=body.name, function=body.function, tenant_id=body.tenant_id,
                        cron=body.cron, interval_seconds=body.interval_seconds, enabled=body.enabled,
                        per_tenant=body.per_tenant, next_run_at=next_run(body.cron, body.interval_seconds, utcnow()))
+    store_arguments(config, body.args, box)
     session.add(config)
     try:
         session.flush()
@@ -136,10 +144,11 @@ def create_schedule(session: Session, who: Principal, body: ScheduleCreate) -> S
     audit(session, who, "schedule.create", f"schedule:{config.id}",
           {"name": body.name, "function": body.function, "cron": body.cron, "interval_seconds": body.interval_seconds,
            "per_tenant": body.per_tenant})
-    return view(config, who=who)
+    return view(config, box, who=who)
 
 
-def update_schedule(session: Session, who: Principal, config_id: int, body: ScheduleUpdate) -> ScheduleView:
+def update_schedule(session: Session, box: SecretBox, who: Principal, config_id: int,
+                    body: ScheduleUpdate) -> ScheduleView:
     config = load(session, config_id)
     changes: dict[str, Any] = {}
     if body.cron is not None or body.interval_seconds is not None:
@@ -149,32 +158,35 @@ def update_schedule(session: Session, who: Principal, config_id: int, body: Sche
         config.next_run_at = next_run(body.cron, body.interval_seconds, utcnow())
     if body.args is not None:
         check_arguments("args", body.args)
-        config.args = body.args
+        store_arguments(config, body.args, box)
         changes["args"] = sorted(body.args)
     if not changes:
         raise BadInput("cron", "nothing to change: give cron, interval_seconds or args")
     session.flush()
     audit(session, who, "schedule.update", f"schedule:{config.id}", changes)
-    return _full_view(session, config, who)
+    return _full_view(session, box, config, who)
 
 
-def set_enabled(session: Session, who: Principal, config_id: int, enabled: bool) -> ScheduleView:
+def set_enabled(session: Session, box: SecretBox, who: Principal, config_id: int, enabled: bool) -> ScheduleView:
     config = load(session, config_id)
     config.enabled = enabled
     if enabled:
         config.next_run_at = next_run(config.cron, config.interval_seconds, utcnow())
     audit(session, who, "schedule.resume" if enabled else "schedule.pause", f"schedule:{config.id}", {})
-    return _full_view(session, config, who)
+    return _full_view(session, box, config, who)
 
 
-def _requests(session: Session, config: JobConfig, now: datetime) -> list[EnqueueRequest]:
+def _requests(session: Session, box: SecretBox, config: JobConfig, now: datetime) -> list[EnqueueRequest]:
     """The jobs one firing of ``config`` enqueues, as the controller (or the report dispatch) would."""
     spec = function(current_function_name(config.function, f"schedule {config.id}"))
     stamp = int(now.timestamp() * 1000)
     if config.function == AGENT_REPORT_FUNCTION:
         return [EnqueueRequest(spec, {"job_config_id": config.id, "period_end": now.isoformat()},
                                tenant_id=config.tenant_id, job_id=f"agent_report:{config.id}:{stamp}")]
-    args = dict(config.args or {})
+    try:
+        args = schedule_arguments(config, box)
+    except UnreadableArguments as exc:
+        raise Conflict(f"schedule {config.id}: {exc}") from exc
     if not config.per_tenant:
         return [EnqueueRequest(spec, args, tenant_id=config.tenant_id, job_id=f"schedule:{config.id}:now:{stamp}")]
     tenants = session.scalars(select(Tenant.id).where(Tenant.active.is_(True)).order_by(Tenant.id))
@@ -184,7 +196,7 @@ def _requests(session: Session, config: JobConfig, now: datetime) -> list[Enqueu
 
 async def run_now(ctx: ApiContext, who: Principal, config_id: int) -> RunNowResult:
     now = utcnow()
-    requests = await ctx.read(lambda s: _requests(s, load(s, config_id), now))
+    requests = await ctx.read(lambda s: _requests(s, ctx.secrets, load(s, config_id), now))
     if not requests:
         raise Conflict(f"schedule {config_id} runs per tenant and no tenant is active")
     job_ids = await ctx.resources.enqueuer.enqueue_many(requests)

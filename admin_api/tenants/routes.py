@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from admin_api.auth.middleware import require_admin
 from admin_api.context import Ctx, Principal
 from admin_api.tenants.connection_check import ConnectionCheck, check_connection
-from admin_api.tenants.schemas import TenantCreate, TenantUpdate
+from admin_api.tenants.schemas import TenantCreate, TenantList, TenantUpdate, TenantView
 from admin_api.tenants.services import create_tenant, list_tenants, load_tenant, public_view, update_tenant
 
 __all__ = ["TenantsController"]
@@ -24,29 +24,29 @@ class TenantsController(Controller):
     tags = ["tenants"]
 
     @get("/", summary="All tenants (secrets never included)")
-    async def list_items(self, ctx: Ctx) -> dict[str, Any]:
-        return {"items": await ctx.read(list_tenants)}
+    async def list_items(self, ctx: Ctx) -> TenantList:
+        return TenantList(items=await ctx.read(list_tenants))
 
     @get("/{tenant_id:int}", summary="One tenant")
-    async def show(self, ctx: Ctx, tenant_id: TenantId) -> dict[str, Any]:
+    async def show(self, ctx: Ctx, tenant_id: TenantId) -> TenantView:
         return await ctx.read(lambda s: public_view(load_tenant(s, tenant_id)))
 
     @post("/", guards=[require_admin], status_code=HTTP_201_CREATED, summary="Create a tenant")
     async def create(self, ctx: Ctx, request: Request[Principal, Any, Any], data: JSONBody[TenantCreate]
-                     ) -> dict[str, Any]:
+                     ) -> TenantView:
         return await ctx.write(lambda s: create_tenant(s, request.user, ctx.secrets, data,
                                                        ctx.resources.settings.cpi_plain_http_hosts))
 
     @patch("/{tenant_id:int}", guards=[require_admin], summary="Change some fields (a new secret replaces the old)")
     async def update(self, ctx: Ctx, request: Request[Principal, Any, Any], tenant_id: TenantId,
-                     data: JSONBody[TenantUpdate]) -> dict[str, Any]:
+                     data: JSONBody[TenantUpdate]) -> TenantView:
         return await ctx.write(lambda s: update_tenant(s, request.user, ctx.secrets, tenant_id, data,
                                                        ctx.resources.settings.cpi_plain_http_hosts))
 
     @post("/{tenant_id:int}/disable", guards=[require_admin], status_code=HTTP_200_OK,
           summary="Stop polling a tenant (kept with its data)")
     async def disable(self, ctx: Ctx, request: Request[Principal, Any, Any], tenant_id: TenantId
-                      ) -> dict[str, Any]:
+                      ) -> TenantView:
         return await ctx.write(lambda s: update_tenant(s, request.user, ctx.secrets, tenant_id,
                                                        TenantUpdate(active=False)))
 

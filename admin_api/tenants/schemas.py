@@ -1,12 +1,14 @@
-"""Tenant bodies. ``client_secret`` goes in, never out (responses say ``has_secret``)."""
+"""Tenant bodies and responses. ``client_secret`` goes in, never out: ``TenantView`` has no field that
+could carry it (only ``has_secret``), so no handler can echo it by accident."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
 
-__all__ = ["TenantCreate", "TenantUpdate"]
+__all__ = ["TenantCreate", "TenantList", "TenantUpdate", "TenantView"]
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 Url = Annotated[str, msgspec.Meta(min_length=8, max_length=512, pattern=r"^https?://\S+$")]
@@ -38,3 +40,25 @@ class TenantUpdate(msgspec.Struct, forbid_unknown_fields=True):
     auth_type: AuthType | None = None
     rate_limit_per_s: Rate | None = None
     active: bool | None = None
+
+
+class TenantView(msgspec.Struct, kw_only=True):
+    """A tenant as the API shows it: endpoint URLs masked (user name, password and secret-looking query
+    values as ``***``), the secret only as
+    ``has_secret``; ``rate_limit_per_s`` null means SAP's own limits."""
+
+    id: int
+    name: str
+    api_url: str
+    token_url: str | None
+    auth_type: str
+    client_id: str
+    has_secret: bool
+    rate_limit_per_s: float | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class TenantList(msgspec.Struct):
+    items: list[TenantView]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from admin_api.audit.services import audit
 from admin_api.context import Principal
 from admin_api.errors import BadInput, Conflict, NotFound
-from admin_api.tenants.schemas import TenantCreate, TenantUpdate
+from admin_api.tenants.schemas import TenantCreate, TenantUpdate, TenantView
 from core.db.models.tenants import Tenant
 from core.defaults import add_default_rule
 from core.secrets import SecretBox
@@ -21,16 +21,13 @@ from core.urls import UrlRejected, mask_url, require_secure_endpoint, url_host
 __all__ = ["create_tenant", "list_tenants", "load_tenant", "public_view", "update_tenant"]
 
 
-def public_view(t: Tenant) -> dict[str, Any]:
-    return {"id": t.id, "name": t.name, "api_url": _masked(t.api_url), "token_url": _masked(t.token_url),
-            "auth_type": t.auth_type,
-            "client_id": t.client_id, "has_secret": bool(t.client_secret_encrypted),
-            "rate_limit_per_s": t.rate_limit_per_s, "active": t.active,
-            "created_at": t.created_at.isoformat(), "updated_at": t.updated_at.isoformat()}
-
-
-def _masked(url: str | None) -> str | None:
-    return mask_url(url) if url else url
+def public_view(t: Tenant) -> TenantView:
+    """The response form of a stored tenant; the encrypted secret only says whether there is one."""
+    return TenantView(id=t.id, name=t.name, api_url=mask_url(t.api_url),
+                      token_url=mask_url(t.token_url) if t.token_url else t.token_url,
+                      auth_type=t.auth_type, client_id=t.client_id, has_secret=bool(t.client_secret_encrypted),
+                      rate_limit_per_s=t.rate_limit_per_s, active=t.active,
+                      created_at=t.created_at, updated_at=t.updated_at)
 
 
 _ENDPOINTS = ("api_url", "token_url")
@@ -46,7 +43,7 @@ def _check_endpoints(fields: dict[str, Any], plain_http_hosts: str) -> None:
                 raise BadInput(name, str(exc)) from None
 
 
-def list_tenants(session: Session) -> list[dict[str, Any]]:
+def list_tenants(session: Session) -> list[TenantView]:
     return [public_view(t) for t in session.scalars(select(Tenant).order_by(Tenant.id))]
 
 
@@ -65,7 +62,7 @@ def _flush(session: Session, name: str) -> None:
 
 
 def create_tenant(session: Session, who: Principal, box: SecretBox, body: TenantCreate,
-                  plain_http_hosts: str = "loopback") -> dict[str, Any]:
+                  plain_http_hosts: str = "loopback") -> TenantView:
     fields = msgspec.structs.asdict(body)
     _check_endpoints(fields, plain_http_hosts)
     secret = fields.pop("client_secret")
@@ -81,7 +78,7 @@ def create_tenant(session: Session, who: Principal, box: SecretBox, body: Tenant
 
 
 def update_tenant(session: Session, who: Principal, box: SecretBox, tenant_id: int, body: TenantUpdate,
-                  plain_http_hosts: str = "loopback") -> dict[str, Any]:
+                  plain_http_hosts: str = "loopback") -> TenantView:
     """Apply the given fields. A new ``api_url`` / ``token_url`` is where the stored secret would be
     sent next, so it needs ``client_secret`` in the same request (else an admin, or a stolen admin
     token, could redirect the customer's credentials to a host of their choosing)."""

@@ -27,10 +27,12 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from core.db.session import create_db_engine, normalise_url
 from core.errors import ConfigError, ServiceUnavailable
+from core.settings import Settings
 from core.urls import mask_text
 
 __all__ = [
     "MIGRATION_LOCK_KEY",
+    "SETTINGS_ATTRIBUTE",
     "AppRole",
     "alembic_config",
     "code_heads",
@@ -45,6 +47,9 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # One fixed 64-bit key for pg_advisory_lock, derived from a name so it does not collide by accident.
 MIGRATION_LOCK_KEY = int.from_bytes(hashlib.sha256(b"integramon:migrate").digest()[:8], "big", signed=True)
+# Alembic ``Config.attributes`` key under which a migration finds the caller's Settings (a data
+# migration that seals or unseals needs ``INTEGRAMON_SECRET_KEY``); absent, it loads them from the environment.
+SETTINGS_ATTRIBUTE = "integramon_settings"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +84,18 @@ def _migration_lock(conn: Connection) -> Iterator[None]:
         conn.commit()
 
 
-def upgrade(database_url: str, revision: str = "heads", *, app_role: AppRole | None = None) -> None:
+def upgrade(database_url: str, revision: str = "heads", *, app_role: AppRole | None = None,
+            settings: Settings | None = None) -> None:
     """Apply every migration up to ``revision`` (all branch heads by default) under the migration
-    lock, then (optionally) create or update the services' DML-only login role."""
+    lock, then (optionally) create or update the services' DML-only login role. ``settings`` give
+    data migrations the secret key (default: the environment's)."""
     engine = create_db_engine(database_url, null_pool=True)
     try:
         with engine.connect() as lock_conn, _migration_lock(lock_conn):
-            command.upgrade(alembic_config(database_url), revision)
+            cfg = alembic_config(database_url)
+            if settings is not None:
+                cfg.attributes[SETTINGS_ATTRIBUTE] = settings
+            command.upgrade(cfg, revision)
             if app_role is not None:
                 bootstrap_app_role(engine, app_role)
     except OperationalError as exc:

@@ -9,8 +9,8 @@ Faults: ``run`` is the flusher's body and is restartable. A batch stays in fligh
 commit and the ``on_committed`` hook (the Redis finish) have succeeded; when either raises, ``run``
 raises and the worker's supervisor calls it again after a backoff, which retries the same batch
 (the commit only if it did not happen yet), so endings wait out an outage of any length, in order.
-The writes are idempotent (terminal rows are never overwritten, an attempt row is inserted once),
-so a commit whose acknowledgement was lost does no harm when repeated.
+The writes are idempotent (terminal rows are never overwritten, an attempt row is inserted once, and only
+for a run the ledger knows), so a commit whose acknowledgement was lost does no harm when repeated.
 
 On PostgreSQL a batch is one statement (data-modifying CTEs over unnest'ed arrays) run in autocommit
 on the recorder's own async psycopg connection: one round trip per batch whatever its size, no thread hop.
@@ -402,10 +402,14 @@ def _write_rows(conn: Connection, starts: list[AttemptRecord], new_attempts: lis
     if retried:
         conn.execute(_MARK_LOST, [{"b_id": r.job_id, "b_attempt": r.attempt, "b_now": now} for r in retried])
     if new_attempts:
+        job_ids = {r.job_id for r in new_attempts}
         existing = {(row[0], row[1]) for row in conn.execute(
             _ATTEMPT.select().with_only_columns(_ATTEMPT.c.arq_job_id, _ATTEMPT.c.attempt)
-            .where(_ATTEMPT.c.arq_job_id.in_({r.job_id for r in new_attempts})))}
-        rows = [_attempt_row(r) for r in new_attempts if (r.job_id, r.attempt) not in existing]
+            .where(_ATTEMPT.c.arq_job_id.in_(job_ids)))}
+        # only jobs the ledger knows, as on PostgreSQL: one unknown job must not fail the whole batch
+        known = set(conn.execute(_RUN.select().with_only_columns(_RUN.c.arq_job_id)
+                                 .where(_RUN.c.arq_job_id.in_(job_ids))).scalars())
+        rows = [_attempt_row(r) for r in new_attempts if r.job_id in known and (r.job_id, r.attempt) not in existing]
         if rows:
             conn.execute(insert(_ATTEMPT), rows)
     if ends:

@@ -12,10 +12,10 @@ import asyncio
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.cpi import CpiClient, CpiNotFound, MessageStoreEntry
+from core.db.dialect import insert_ignoring
 from core.db.models.base import utcnow
 from core.db.models.message_details import PayloadEntry
 from core.db.models.messages import MessageLog
@@ -61,9 +61,7 @@ def _save_entries(sessions: sessionmaker[Session], tenant_id: int, entries: list
              "has_attachments": bool(e.has_attachments), "stored_at": utcnow()} for e in entries]
     with sessions() as session, session.begin():
         if rows:
-            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            session.execute(dialect.insert(PayloadEntry).on_conflict_do_nothing(
-                index_elements=["tenant_id", "entry_id"]), rows)
+            session.execute(insert_ignoring(session, PayloadEntry, ["tenant_id", "entry_id"]), rows)
         if position is not None:
             write_watermark(session, tenant_id, PAYLOADS, position, monotonic=True)
 

@@ -3,7 +3,10 @@ and each run builds, stores and delivers one digest.
 
 Job config args: ``period_hours`` (default 24), ``delivery`` (``webhook`` | ``email``), ``target``
 (URL, or comma-separated addresses). A run is idempotent per (config, period end): a retry re-sends
-the stored report instead of building a second one.
+the stored report instead of building a second one. The args are read at run time through
+``core.schedules.arguments`` (a webhook URL is sealed at rest); the job's own kwargs carry only the
+firing identity, so no secret reaches Redis or the ledger on this path, and the stored report keeps
+the target redacted.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from core.db.models.platform import AgentReport
 from core.db.models.scheduling import JobConfig, JobRun
 from core.defaults import AGENT_REPORT_FUNCTION
 from core.errors import PermanentJobError
+from core.ledger.redaction import redact
 from core.queues.catalog import DISPATCH_DUE_AGENT_REPORTS_TASK, RUN_AGENT_REPORT_TASK
+from core.schedules.arguments import UnreadableArguments, schedule_arguments
+from core.secrets import SecretBox
 from functions.alerting.delivery import DeliveryError, post_webhook, send_email
 from functions.platform.digest import build_digest, render_text
 from functions.registry import implements
@@ -108,13 +114,16 @@ async def dispatch_due_agent_reports_task(ctx: JobContext) -> dict[str, int]:
     return {"dispatched": dispatched}
 
 
-def _options(session: Session, job_config_id: int | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+def _options(session: Session, box: SecretBox, job_config_id: int | None, kwargs: dict[str, Any]) -> dict[str, Any]:
     options: dict[str, Any] = {"period_hours": 24, "tenant_id": None}
     if job_config_id is not None:
         config = session.get(JobConfig, job_config_id)
         if config is None:
             raise PermanentJobError(f"job_config {job_config_id} does not exist")
-        options.update(config.args or {})
+        try:
+            options.update(schedule_arguments(config, box))
+        except UnreadableArguments as exc:
+            raise PermanentJobError(f"job_config {job_config_id}: {exc}") from exc
         options["tenant_id"] = config.tenant_id if config.tenant_id is not None else options.get("tenant_id")
     options.update({k: v for k, v in kwargs.items() if v is not None})
     if options.get("delivery") not in DELIVERIES:
@@ -124,32 +133,38 @@ def _options(session: Session, job_config_id: int | None, kwargs: dict[str, Any]
     return options
 
 
-def _report(sessions: sessionmaker[Session], job_config_id: int | None, end: datetime,
-            kwargs: dict[str, Any]) -> AgentReport:
-    """The stored report of this firing, or a new one built now."""
+def _report(sessions: sessionmaker[Session], box: SecretBox, job_config_id: int | None, end: datetime,
+            kwargs: dict[str, Any]) -> tuple[AgentReport, str]:
+    """The stored report of this firing, or a new one built now; and the real target to deliver to.
+
+    The report row keeps the target redacted (a webhook URL's path is its secret, sealed in the
+    schedule): delivery always uses the schedule's current target. A row of an older release holds
+    the whole target, so both forms identify the firing's report."""
     with sessions.begin() as session:
-        opts = _options(session, job_config_id, kwargs)
+        opts = _options(session, box, job_config_id, kwargs)
+        target = str(opts["target"])
+        shown = str(redact(target))
         existing = session.scalar(select(AgentReport).where(
             AgentReport.job_config_id == job_config_id, AgentReport.period_end == end,
-            AgentReport.target == str(opts["target"]))) if job_config_id is not None else None
+            AgentReport.target.in_({shown, target}))) if job_config_id is not None else None
         if existing is not None:
-            return existing
+            return existing, target
         start = end - timedelta(hours=float(opts["period_hours"]))
         digest = build_digest(session, opts["tenant_id"], start, end)
         report = AgentReport(job_config_id=job_config_id, tenant_id=opts["tenant_id"], period_start=start,
                              period_end=end, digest=digest, text=render_text(digest), delivery=opts["delivery"],
-                             target=str(opts["target"]))
+                             target=shown)
         session.add(report)
         session.flush()
-        return report
+        return report, target
 
 
-async def _deliver(ctx: JobContext, report: AgentReport) -> None:
+async def _deliver(ctx: JobContext, report: AgentReport, target: str) -> None:
     subject = f"IntegraMon digest: {report.digest['failures']} failures"
     if report.delivery == "webhook":
-        await post_webhook(report.target, {"kind": "agent_report", "report_id": report.id, **report.digest})
+        await post_webhook(target, {"kind": "agent_report", "report_id": report.id, **report.digest})
     else:
-        to = [a.strip() for a in report.target.split(",") if a.strip()]
+        to = [a.strip() for a in target.split(",") if a.strip()]
         await send_email(ctx.settings, to, subject, report.text)
 
 
@@ -168,11 +183,12 @@ async def run_agent_report_task(ctx: JobContext, job_config_id: int | None = Non
         end = datetime.fromisoformat(period_end) if period_end else utcnow()
     except ValueError as exc:
         raise PermanentJobError(f"period_end {period_end!r} is not an ISO date-time") from exc
-    report = await asyncio.to_thread(_report, ctx.resources.sessions, job_config_id, end, kwargs)
+    report, target = await asyncio.to_thread(_report, ctx.resources.sessions, SecretBox(ctx.settings),
+                                             job_config_id, end, kwargs)
     if report.delivery_status == "delivered":
         return {"report_id": report.id, "delivered": True, "reused": True}
     try:
-        await _deliver(ctx, report)
+        await _deliver(ctx, report, target)
     except DeliveryError as exc:
         await asyncio.to_thread(_mark, ctx.resources.sessions, report.id, str(exc)[:500])
         raise

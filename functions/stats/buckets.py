@@ -22,9 +22,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Float, Integer, Table, bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core.db.dialect import insert_ignoring
 from core.db.models.base import utcnow
 from core.db.models.messages import MessageLog
 from core.db.models.stats import StatsBucket, StatsDirty, StatsWatermark
@@ -85,10 +85,8 @@ def _take_dirty(session: Session, tenant_id: int) -> set[int]:
 
 def _lock_mark(session: Session, tenant_id: int) -> tuple[StatsWatermark, bool]:
     """The tenant's mark row, locked; True when it did not exist (the pass must rebuild everything)."""
-    dialect = session.get_bind().dialect.name
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    created = session.execute(make(StatsWatermark).values(tenant_id=tenant_id, position=None)
-                              .on_conflict_do_nothing(index_elements=["tenant_id"])
+    created = session.execute(insert_ignoring(session, StatsWatermark, ["tenant_id"])
+                              .values(tenant_id=tenant_id, position=None)
                               .returning(StatsWatermark.tenant_id)).first()
     mark = session.scalars(select(StatsWatermark).where(StatsWatermark.tenant_id == tenant_id)
                            .with_for_update().execution_options(populate_existing=True)).one()

@@ -12,7 +12,6 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -22,13 +21,9 @@ from pathlib import Path
 import psycopg
 import redis as redis_sync
 
-__all__ = ["PgCluster", "RedisServer", "TcpProxy", "free_port"]
+from tests.ports import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["PgCluster", "RedisServer", "TcpProxy"]
 
 
 def _wait(check: object, timeout: float, what: str) -> None:

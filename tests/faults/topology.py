@@ -35,7 +35,8 @@ from core.secrets import SecretBox
 from core.settings import Settings
 from simulator.config import SimulatorConfig
 from simulator.server import SimulatorServer
-from tests.faults.services import PgCluster, RedisServer, free_port
+from tests.faults.services import PgCluster, RedisServer
+from tests.ports import free_port
 from tests.processes import integramon, process_env
 
 __all__ = ["HOT_INTERVAL_S", "Topology"]

@@ -15,6 +15,7 @@ from types import ModuleType
 import pytest
 
 from tests.infra.toolchain import REPO
+from tests.ports import free_port
 
 
 def load_healthcheck() -> ModuleType:
@@ -47,12 +48,6 @@ def api_port() -> Iterator[int]:
     yield server.server_address[1]
     server.shutdown()
     server.server_close()
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.parametrize(("argv", "expected"), [
@@ -102,7 +97,7 @@ def test_probe_per_role() -> None:
 def test_probes_run_for_real(api_port: int) -> None:
     assert hc.run_probe(hc.Probe("http", (f"http://127.0.0.1:{api_port}/health/live",)))
     assert not hc.run_probe(hc.Probe("http", (f"http://127.0.0.1:{api_port}/other",)))
-    assert not hc.run_probe(hc.Probe("http", (f"http://127.0.0.1:{closed_port()}/health/live",)))
+    assert not hc.run_probe(hc.Probe("http", (f"http://127.0.0.1:{free_port()}/health/live",)))
     assert hc.run_probe(hc.Probe("command", (sys.executable, "-c", "raise SystemExit(0)")))
     assert not hc.run_probe(hc.Probe("command", (sys.executable, "-c", "raise SystemExit(1)")))
     assert not hc.run_probe(hc.Probe("command", ("/nonexistent/integramon",)))
@@ -111,7 +106,7 @@ def test_probes_run_for_real(api_port: int) -> None:
 def test_exit_status_follows_dockers_contract(monkeypatch: pytest.MonkeyPatch, api_port: int) -> None:
     monkeypatch.setattr(hc, "find_role_args", lambda: ["api", "--port", str(api_port)])
     assert hc.main() == 0
-    monkeypatch.setattr(hc, "find_role_args", lambda: ["api", "--port", str(closed_port())])
+    monkeypatch.setattr(hc, "find_role_args", lambda: ["api", "--port", str(free_port())])
     assert hc.main() == 1
     monkeypatch.setattr(hc, "find_role_args", lambda: None)
     assert hc.main() == 1

@@ -19,6 +19,7 @@ from core.settings import Settings
 from functions.runner.scale_in import STATE_PATH
 from tests.integration.runtime.conftest import enqueue, runs
 from tests.processes import running, wait_until
+from tests.stand_ins import http_receiver
 
 
 @dataclass
@@ -37,37 +38,19 @@ class AgentStandIn:
 def agent() -> Iterator[AgentStandIn]:
     state = AgentStandIn()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_PUT(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            if self.path != STATE_PATH:
-                self._answer(404, {"error": {"Code": "NotFound"}})
-            elif state.failures > 0:
-                state.failures -= 1
-                self._answer(503, {"error": {"Code": "ServerException", "Message": "agent busy"}})
-            else:
-                state.calls.append((time.monotonic(), body))
-                self._answer(200, {"protection": {"ProtectionEnabled": body["ProtectionEnabled"],
-                                                  "TaskArn": "arn:aws:ecs:eu-central-1:1:task/c/abc"}})
+    def answer(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if path != STATE_PATH:
+            return 404, {"error": {"Code": "NotFound"}}
+        if state.failures > 0:
+            state.failures -= 1
+            return 503, {"error": {"Code": "ServerException", "Message": "agent busy"}}
+        state.calls.append((time.monotonic(), body))
+        return 200, {"protection": {"ProtectionEnabled": body["ProtectionEnabled"],
+                                    "TaskArn": "arn:aws:ecs:eu-central-1:1:task/c/abc"}}
 
-        def _answer(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with http_receiver(responder=answer) as receiver:
+        state.url = receiver.url
+        yield state
 
 
 def status(db: sessionmaker[Session], job_id: str) -> str:

@@ -14,9 +14,9 @@ from sqlalchemy import inspect
 from core.db.migrate import alembic_config, upgrade
 from core.db.models import Base
 from core.db.session import create_db_engine
-from tests.conftest import recreate_pg_database
+from tests.conftest import PG_DB, recreate_pg_database
 
-PG_MIGRATION_DB = "integramon_migration_test"
+PG_MIGRATION_DB = f"{PG_DB}_migration"  # named after the run's test database: side-by-side runs do not collide
 
 
 def schema_diff(url: str) -> list[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.models.base import Base, BigId, JsonType, UtcDateTime, utcnow
@@ -21,7 +21,10 @@ class JobConfig(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
     function: Mapped[str] = mapped_column(String(128))
+    # the redacted copy; the real arguments, when they differ, Fernet-encrypted in ``args_sealed``.
+    # Read and write both only through ``core.schedules.arguments``.
     args: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    args_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), nullable=True)
     cron: Mapped[str | None] = mapped_column(String(128), nullable=True)
     interval_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,19 +11,7 @@ import uvicorn
 
 from admin_api import create_app
 from core.settings import Settings
-
-PORTS = range(18400, 18500)  # this area's agreed port range
-
-
-def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18400-18499")
+from tests.ports import free_port
 
 
 @contextmanager

@@ -3,6 +3,8 @@ and every answer whose status has a documented schema must match it (response_sc
 an answer without a documented schema is not a failure).
 
 Bounded: a few examples per operation and a total budget, so the suite stays fast on a shared machine.
+Past the budget the remaining operations still run, with fewer examples each: every operation is
+always checked (a budget that skipped the tail left whole areas unchecked on a loaded machine).
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from core.settings import Settings
 from tests.integration.admin_api.live_server import live_server
 
 EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PAST_BUDGET = 4
 BUDGET_S = 60.0
 
 
-def _check_operation(operation: Any, base_url: str, headers: dict[str, str], failures: list[str]) -> None:
+def _check_operation(operation: Any, base_url: str, headers: dict[str, str], failures: list[str],
+                     examples: int) -> None:
     @given(case=operation.as_strategy())
     @hsettings(
-        max_examples=EXAMPLES_PER_OPERATION,
+        max_examples=examples,
         deadline=None,
         database=None,
         derandomize=True,
@@ -82,7 +86,7 @@ def test_no_server_error_for_any_generated_request(settings: Settings, admin_tok
         operations = [result.ok() for result in schema.get_all_operations()]
         assert len(operations) >= 25
         for operation in operations:
-            if time.monotonic() - started > BUDGET_S:
-                break
-            _check_operation(operation, base_url, headers, failures)
+            past_budget = time.monotonic() - started > BUDGET_S
+            examples = EXAMPLES_PAST_BUDGET if past_budget else EXAMPLES_PER_OPERATION
+            _check_operation(operation, base_url, headers, failures, examples)
     assert not failures, "\n".join(failures[:20])

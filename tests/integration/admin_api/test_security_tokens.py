@@ -23,6 +23,7 @@ from core.db.models.auth import ApiToken, AuditLog, ConsoleSession
 from core.db.models.base import utcnow
 from core.secrets import hash_token
 from core.settings import Settings
+from tests.ports import free_port
 from tests.processes import process_env
 
 CONSOLE = {"x-integramon-console": "1"}
@@ -206,28 +207,11 @@ async def test_cookie_is_secure_and_hsts_sent_over_https(app: Any, admin_token: 
         assert "strict-transport-security" in signed.headers
 
 
-def _private_port() -> int:
-    """A free port picked at random below the ephemeral range and away from the shared 18400-18499
-    block, so another suite's server cannot take it between our check and uvicorn's bind."""
-    import random
-    import socket
-
-    for _ in range(200):
-        port = random.randint(30000, 32000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 30000-32000")
-
-
 @pytest.mark.parametrize(("allow", "secure"), [("127.0.0.1", True), ("10.9.9.9", False)])
 def test_a_load_balancers_forwarded_proto_counts_when_allowed(
     settings: Settings, admin_token: str, allow: str, secure: bool
 ) -> None:
-    port = _private_port()
+    port = free_port()
     env = process_env(settings, INTEGRAMON_FORWARDED_ALLOW_IPS=allow)
     server = subprocess.Popen([sys.executable, "-m", "integramon", "api", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -23,9 +23,14 @@ from core.db.models.ledger import WorkerJobRun
 from core.db.models.scheduling import JobConfig, JobRun
 from core.queues.catalog import function
 from core.resources import Resources
+from core.secrets import SecretBox
 from functions.platform.reports import dispatch_due_agent_reports_task
 from functions.runner.context import JobContext
 from tests.integration.controller.conftest import add_tenants
+
+
+def _runner(resources: Resources) -> ScheduleRunner:
+    return ScheduleRunner(resources.sessions, resources.enqueuer, SecretBox(resources.settings))
 
 
 def _add(sessions: sessionmaker[Session], name: str, **values: Any) -> int:
@@ -47,7 +52,7 @@ async def test_per_tenant_row_fans_out_to_every_active_tenant_including_new_ones
     now = utcnow()
     cid = _add(sessions, "default.alerts", function="check_and_create_alerts", interval_seconds=60,
                per_tenant=True, next_run_at=now)
-    runner = ScheduleRunner(sessions, resources.enqueuer)
+    runner = _runner(resources)
 
     assert await runner.tick(now) == 1
     first = _runs(sessions, "check_and_create_alerts")
@@ -80,7 +85,7 @@ async def test_two_controllers_fire_each_agent_report_once_through_the_dispatch(
     reports = [_add(sessions, f"report-{i}", function="run_agent_report_task", interval_seconds=3600,
                     tenant_id=tenant if i % 2 else None, next_run_at=due,
                     args={"delivery": "webhook", "target": "http://127.0.0.1:9/hook"}) for i in range(6)]
-    loops = [ScheduleRunner(sessions, resources.enqueuer) for _ in range(2)]
+    loops = [_runner(resources) for _ in range(2)]
 
     outcomes = await asyncio.gather(loops[0].tick(), loops[1].tick(),
                                     dispatch_due_agent_reports_task(_ctx(resources, 1)),
@@ -113,7 +118,7 @@ async def test_seed_function_names_run_the_api_metrics_functions(resources: Reso
     _add(sessions, "old-collect", function="django_metrics_collect_task", interval_seconds=60, next_run_at=now)
     _add(sessions, "old-dispatch", function="django_metrics_dispatch_task", interval_seconds=60, next_run_at=now)
     with caplog.at_level(logging.WARNING):
-        assert await ScheduleRunner(sessions, resources.enqueuer).tick(now) == 2
+        assert await _runner(resources).tick(now) == 2
     assert len(_runs(sessions, "api_metrics_collect_task")) == 1
     assert len(_runs(sessions, "api_metrics_dispatch_task")) == 1
     lines = [r.getMessage() for r in caplog.records if "deprecated function name" in r.getMessage()]

@@ -14,6 +14,11 @@ from core.db.models.base import utcnow
 from core.db.models.ledger import WorkerJobRun
 from core.db.models.scheduling import JobConfig, JobRun
 from core.resources import Resources
+from core.secrets import SecretBox
+
+
+def _runner(resources: Resources) -> ScheduleRunner:
+    return ScheduleRunner(resources.sessions, resources.enqueuer, SecretBox(resources.settings))
 
 
 def _add_config(sessions: sessionmaker[Session], name: str, **values: Any) -> int:
@@ -42,7 +47,7 @@ async def test_missed_interval_schedule_runs_once_and_advances_from_now(resource
     now = utcnow()
     config_id = _add_config(sessions, "every-minute", interval_seconds=60, next_run_at=now - timedelta(hours=3))
 
-    fired = await ScheduleRunner(sessions, resources.enqueuer).tick(now)
+    fired = await _runner(resources).tick(now)
 
     assert fired == 1
     runs = _job_runs(sessions)
@@ -56,7 +61,7 @@ async def test_missed_interval_schedule_runs_once_and_advances_from_now(resource
         run = session.execute(select(WorkerJobRun)).scalar_one()
     assert run.arq_job_id.startswith(f"schedule:{config_id}:")
     assert await resources.redis.zscore("arq:queue:periodic_run", run.arq_job_id) is not None
-    assert await ScheduleRunner(sessions, resources.enqueuer).tick(now + timedelta(seconds=30)) == 0
+    assert await _runner(resources).tick(now + timedelta(seconds=30)) == 0
 
 
 async def test_two_runners_fire_each_due_schedule_exactly_once(resources: Resources) -> None:
@@ -65,8 +70,8 @@ async def test_two_runners_fire_each_due_schedule_exactly_once(resources: Resour
     ids = [
         _add_config(sessions, f"s{i}", interval_seconds=300, next_run_at=now - timedelta(seconds=i)) for i in range(20)
     ]
-    first = ScheduleRunner(sessions, resources.enqueuer)
-    second = ScheduleRunner(sessions, resources.enqueuer)
+    first = _runner(resources)
+    second = _runner(resources)
 
     counts = await asyncio.gather(first.tick(now), second.tick(now), first.tick(now), second.tick(now))
 
@@ -82,7 +87,7 @@ async def test_cron_schedule_fires_and_moves_to_the_next_cron_slot(resources: Re
     config_id = _add_config(
         sessions, "quarterly", cron="*/15 * * * *", next_run_at=datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
     )
-    assert await ScheduleRunner(sessions, resources.enqueuer).tick(now) == 1
+    assert await _runner(resources).tick(now) == 1
     assert _config(sessions, config_id).next_run_at == datetime(2030, 5, 1, 12, 15, tzinfo=UTC)
 
 
@@ -90,7 +95,7 @@ async def test_unplanned_schedule_gets_a_next_run_and_active_run_blocks_a_slot(r
     sessions = resources.sessions
     now = utcnow()
     planned = _add_config(sessions, "new", interval_seconds=120)
-    runner = ScheduleRunner(sessions, resources.enqueuer)
+    runner = _runner(resources)
     assert await runner.tick(now) == 0
     assert _config(sessions, planned).next_run_at == now + timedelta(seconds=120)
 

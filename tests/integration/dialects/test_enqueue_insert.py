@@ -1,5 +1,6 @@
 """Enqueue's ledger insert forks (PostgreSQL: one unnest statement; SQLite: ORM insert ... on conflict do
-nothing). The same requests must leave the same ledger rows and refuse the same repeats on both."""
+nothing), both derived from ``core.queues.enqueue._LEDGER_ROW``. The same requests must leave the same
+ledger rows, column by column, and refuse the same repeats on both."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.db.models.base import utcnow
 from core.db.models.ledger import WorkerJobRun
 from core.queues.catalog import FUNCTIONS
 from core.queues.enqueue import EnqueueRequest
@@ -17,24 +17,27 @@ from tests.integration.dialects.conftest import settings_for
 
 
 async def _scenario(url: str, redis_url: str, folder: Path) -> tuple[list[bool], list[tuple[Any, ...]]]:
-    noop = FUNCTIONS["noop"]
+    noop, sleep = FUNCTIONS["noop"], FUNCTIONS["sleep"]
     async with open_resources(settings_for(url, redis_url, folder)) as resources:
         enqueuer = resources.enqueuer
         first = await enqueuer.enqueue_many([
             EnqueueRequest(noop, {}),
             EnqueueRequest(noop, {"n": 1, "password": "hunter2"}, tenant_id=7),
             EnqueueRequest(noop, {"n": 2}, dedup_key="contract-d1", defer_s=600),
-            EnqueueRequest(noop, {"n": 3}, job_id=f"contract-fixed-{folder.name}"),
+            EnqueueRequest(sleep, {"seconds": 3}, job_id=f"contract-fixed-{folder.name}"),
         ])
+        with resources.sessions() as session:
+            first_run = session.scalars(select(WorkerJobRun.id).order_by(WorkerJobRun.id)).first()
         repeats = [
             await enqueuer.enqueue(noop, {"n": 2}, dedup_key="contract-d1"),  # an unfinished run holds the key
             await enqueuer.enqueue(noop, {"n": 3}, job_id=f"contract-fixed-{folder.name}"),  # same job id
-            await enqueuer.enqueue(noop, {"n": 4}, dedup_key="contract-d2"),  # a new key is fine
+            await enqueuer.enqueue(noop, {"n": 4}, dedup_key="contract-d2", replay_of_id=first_run),  # new key
         ]
         with resources.sessions() as session:
             rows = [(r.queue, r.function, r.tenant_id, r.args_redacted, r.dedup_key, r.status, r.attempt,
-                     r.max_attempts, r.replay_of_id, r.arq_job_id.startswith("contract-fixed-"),
-                     r.enqueued_at is not None)
+                     r.max_attempts, r.replay_of_id is not None and r.replay_of_id == first_run,
+                     r.arq_job_id.startswith("contract-fixed-"), r.args_sealed is not None,
+                     r.enqueued_at is not None and r.enqueued_at == r.updated_at)
                     for r in session.scalars(select(WorkerJobRun).order_by(WorkerJobRun.id))]
     return [len(first) == 4] + [job is not None for job in repeats], rows
 
@@ -50,17 +53,14 @@ async def test_same_ledger_rows_and_refusals_on_both_databases(
     assert rows[1][2] == 7
     assert rows[1][3]["password"] != "hunter2"
     assert [r[4] for r in rows] == [None, None, "contract-d1", None, "contract-d2"]
+    # every column lands where it belongs (both paths are built from one column definition)
+    assert [(r[0], r[1]) for r in rows] == [("periodic_run", "noop")] * 3 + [("periodic_run", "sleep"),
+                                                                            ("periodic_run", "noop")]
+    assert [r[6] for r in rows] == [0] * 5
+    assert [r[7] for r in rows] == [1, 1, 1, FUNCTIONS["sleep"].retry.max_attempts, 1]
+    assert [r[3] for r in rows][3] == {"seconds": 3}
+    assert [r[8] for r in rows] == [False, False, False, False, True]
+    assert [r[9] for r in rows] == [False, False, False, True, False]
+    assert [r[10] for r in rows] == [False, True, False, False, False]  # only the password needs sealing
+    assert all(r[11] for r in rows)
 
-
-def test_both_inserts_write_the_same_columns() -> None:
-    """The PostgreSQL statement names its columns in SQL text; they must be the SQLite path's row keys."""
-    from core.queues import enqueue
-
-    sql = enqueue._PG_INSERT
-    named = sql[sql.index("worker_job_run (") + len("worker_job_run ("):sql.index(")")]
-    pg_columns = {c.strip() for c in named.split(",")}
-    enqueuer = enqueue.Enqueuer.__new__(enqueue.Enqueuer)
-    enqueuer._seal = None
-    row = enqueuer._row(EnqueueRequest(FUNCTIONS["noop"], {}), "job-x", utcnow())
-    assert pg_columns == set(row)
-    assert pg_columns <= set(WorkerJobRun.__table__.c.keys())

@@ -18,7 +18,7 @@ from functions.ai.jobs import process_chat_task
 from functions.ai.llm import LlmError
 from functions.runner.context import JobContext
 from tests.integration.families.conftest import add_logs
-from tests.integration.families.receivers import http_receiver
+from tests.stand_ins import http_receiver
 
 
 def _conversation(db: sessionmaker[Session], tenant_id: int | None) -> int:

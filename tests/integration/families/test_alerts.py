@@ -26,7 +26,7 @@ from functions.runner.context import JobContext
 from simulator.config import SimulatorConfig
 from simulator.server import SimulatorServer
 from tests.integration.families.conftest import add_logs
-from tests.integration.families.receivers import HttpReceiver, SmtpSink, http_receiver, smtp_sink
+from tests.stand_ins import HttpReceiver, SmtpSink, http_receiver, smtp_sink
 
 
 def _rule(db: sessionmaker[Session], tenant_id: int, **fields: Any) -> int:

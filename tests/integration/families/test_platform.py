@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from controller.metrics_dispatch import MetricDispatcher
@@ -20,7 +20,10 @@ from core.db.models.scheduling import JobConfig, JobRun
 from core.db.models.tuning import MetricSettings
 from core.errors import PermanentJobError
 from core.queues.keys import API_STATS, WORKERS_INDEX, worker_key
+from core.queues.serialization import decode_job
 from core.resources import Resources
+from core.schedules.arguments import store_arguments
+from core.secrets import SecretBox
 from core.storage import open_store
 from functions.alerting.delivery import DeliveryError
 from functions.platform.api_metrics import api_metrics_collect_task, api_metrics_dispatch_task
@@ -29,7 +32,7 @@ from functions.platform.reports import dispatch_due_agent_reports_task, run_agen
 from functions.platform.storage import storage_dispatch_task, storage_snapshot_deep_task, storage_snapshot_quick_task
 from functions.runner.context import JobContext
 from tests.integration.families.conftest import add_logs
-from tests.integration.families.receivers import http_receiver, smtp_sink
+from tests.stand_ins import http_receiver, smtp_sink
 
 
 def _report_config(db: sessionmaker[Session], tenant_id: int, **args: object) -> int:
@@ -99,6 +102,38 @@ async def test_report_digest_delivered_by_webhook_after_retries(
         reports = s.scalars(select(AgentReport)).all()
     assert len(reports) == 1
     assert reports[0].delivery_status == "delivered"
+
+
+async def test_report_webhook_sealed_at_rest_is_dispatched_and_delivered_whole(
+    db: sessionmaker[Session], tenant_id: int, resources: Resources, redis: Redis,
+    job_ctx: Callable[..., JobContext]
+) -> None:
+    """The report's webhook URL (its path is the secret) is never in the ``job_config`` row nor in the
+    dispatched job; the run reads it through the schedule accessor and posts to the whole URL."""
+    add_logs(db, tenant_id, [{"status": "FAILED", "iflow_id": "Orders", "error_text": "boom"}])
+    with http_receiver() as hook:
+        with db.begin() as s:
+            config = JobConfig(name="sealed digest", function="run_agent_report_task", tenant_id=tenant_id,
+                               interval_seconds=3600, next_run_at=utcnow() - timedelta(minutes=1))
+            store_arguments(config, {"period_hours": 24, "delivery": "webhook",
+                                     "target": hook.url + "/hooks/canary-secret-path"}, SecretBox(resources.settings))
+            s.add(config)
+        with db() as s:
+            row = " ".join(str(v) for v in s.execute(text("select * from job_config")).one())
+        assert "canary-secret-path" not in row
+        assert await dispatch_due_agent_reports_task(job_ctx("dispatch_due_agent_reports_task")) == {"dispatched": 1}
+        with db() as s:
+            run = s.scalars(select(WorkerJobRun)).one()
+        raw = await redis.get(f"arq:job:{run.arq_job_id}")
+        assert raw is not None
+        kwargs = decode_job(raw)["k"]
+        assert "canary-secret-path" not in str(kwargs)
+        result = await run_agent_report_task(job_ctx("run_agent_report_task"), **kwargs)
+        assert result["delivered"] is True
+        assert [path for path, _, _ in hook.requests] == ["/hooks/canary-secret-path"]
+    with db() as s:
+        stored = " ".join(" ".join(str(v) for v in row) for row in s.execute(text("select * from agent_report")))
+    assert "canary-secret-path" not in stored  # the report row keeps the target redacted too
 
 
 async def test_report_by_email_and_failed_delivery_recorded(

@@ -12,18 +12,12 @@ from pathlib import Path
 from redis.asyncio import Redis
 
 from core.pressure.redis_info import redis_durability
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.ports import free_port
 
 
 @contextmanager
 def redis_server(folder: Path, *options: str) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
                              *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -7,7 +7,6 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from core.queues.catalog import function
 from core.queues.enqueue import EnqueueRequest
 from core.resources import open_resources
 from core.settings import Settings
+from tests.ports import free_port
 from tests.processes import wait_until
 
 
@@ -66,12 +66,6 @@ def rsync(redis_url: str) -> redis_sync.Redis:
 
 
 # ---- throw-away servers for fault tests (never the shared Redis / PostgreSQL) ----
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 class ThrowawayRedis:
     """A private ``redis-server`` on a free port; ``stop`` (SIGTERM, the AOF is kept) and ``start`` again

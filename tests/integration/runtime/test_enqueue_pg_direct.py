@@ -46,8 +46,12 @@ async def test_ledger_row_is_committed_before_the_job_reaches_redis(
     assert rsync.zcard(queue_key(NOOP.queue)) == 3
 
 
-async def test_dedup_and_job_id_conflicts_hold_through_the_pool(settings: Settings, db: sessionmaker[Session]) -> None:
-    async with open_resources(settings) as res:
+@pytest.mark.parametrize("direct", [True, False], ids=["pool", "session"])
+async def test_dedup_and_job_id_conflicts_hold_through_the_pool(
+        settings: Settings, db: sessionmaker[Session], direct: bool) -> None:
+    """The same statement on both PostgreSQL executors (a worker process enqueues through its session)."""
+    async with open_resources(settings, direct_enqueue=direct) as res:
+        assert (res.enqueuer._pg is not None) is direct
         first = await res.enqueuer.enqueue(NOOP, {}, dedup_key="pickup:d", job_id="pickup-fixed")
         assert first == "pickup-fixed"
         assert await res.enqueuer.enqueue(NOOP, {}, dedup_key="pickup:d") is None

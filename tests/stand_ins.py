@@ -1,7 +1,9 @@
-"""Tiny loopback stand-ins for third parties: an HTTP receiver (webhooks, the LLM endpoint) and an SMTP sink.
+"""Tiny loopback stand-ins for third parties: an HTTP receiver (webhooks, the LLM endpoint, the ECS
+agent's task-protection endpoint) and an SMTP sink.
 
 Both run in a background thread on port 0 and record what they received; the HTTP receiver can be
-told to fail its first N requests so retry paths are exercised.
+told to fail its first N requests so retry paths are exercised, or given a responder that answers
+like the real service.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ class HttpReceiver:
 
 @contextmanager
 def http_receiver(fail_first: int = 0, responder: Responder | None = None) -> Iterator[HttpReceiver]:
-    """POSTs are recorded as (path, json body, headers); the first ``fail_first`` get HTTP 503."""
+    """POSTs and PUTs are recorded as (path, json body, headers); the first ``fail_first`` get HTTP 503,
+    the rest the responder's answer (default 200 ``{"ok": true}``)."""
     state = HttpReceiver(url="", fail_first=fail_first, responder=responder)
     lock = threading.Lock()
 
@@ -50,18 +53,14 @@ def http_receiver(fail_first: int = 0, responder: Responder | None = None) -> It
             self.end_headers()
             self.wfile.write(data)
 
+        do_PUT = do_POST
+
         def log_message(self, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as port:
+        state.url = f"http://127.0.0.1:{port}"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass
@@ -104,11 +103,18 @@ def smtp_sink() -> Iterator[SmtpSink]:
 
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    sink.port = server.server_address[1]
+    with _serving(server) as port:
+        sink.port = port
+        yield sink
+
+
+@contextmanager
+def _serving(server: socketserver.TCPServer) -> Iterator[int]:
+    """Serve ``server`` from a background thread while the block runs; yield its port."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield sink
+        yield int(server.server_address[1])
     finally:
         server.shutdown()
         server.server_close()
