@@ -317,6 +317,8 @@ def _pg_params(values: list[tuple[Any, ...]], now: datetime) -> dict[str, Any]:
         params[f"c{i}"] = list(map(json.dumps, column)) if i in _PG_JSON else list(column)
     return params
 
+
+# Rows whose jobs never reached Redis (run by the pool; the ORM path has its own update)
 _PG_MARK_UNQUEUED = """
 UPDATE worker_job_run SET status = %(status)s, error_type = 'EnqueueFailed', error_message = %(reason)s,
                           finished_at = %(now)s, updated_at = %(now)s
