@@ -82,13 +82,17 @@ def _schema_if_reachable(engine: Engine) -> None:
 
 
 @asynccontextmanager
-async def open_resources(settings: Settings, *, pool_size: int = 5, check: bool = True) -> AsyncIterator[Resources]:
+async def open_resources(settings: Settings, *, pool_size: int = 5, check: bool = True,
+                         direct_enqueue: bool = True) -> AsyncIterator[Resources]:
     """Open and check Redis and the database (reachable, schema as new as this code); close both on exit.
 
     ``pool_size`` is the role's default; ``INTEGRAMON_DB_POOL_SIZE`` / ``INTEGRAMON_DB_MAX_OVERFLOW`` override it.
     ``check=False`` is for a server that must start while a dependency is down and answer 503 until
     it returns (the admin API): both clients connect lazily and reconnect by themselves; the schema
-    is still checked when the database answers at start.
+    is still checked when the database answers at start. ``direct_enqueue`` gives the enqueuer its own
+    small psycopg pool on PostgreSQL (fast enqueue for producers, up to ``pg_ledger.POOL_SIZE`` more
+    connections, opened on first enqueue); a worker process turns it off to stay inside its
+    connection budget (docs/sizing.md), its jobs' follow-up enqueues then use the SQLAlchemy pool.
     """
     size = pool_size if settings.db_pool_size is None else settings.db_pool_size
     engine = create_db_engine(settings.resolved_database_url, pool_size=size, max_overflow=settings.db_max_overflow)
@@ -102,11 +106,16 @@ async def open_resources(settings: Settings, *, pool_size: int = 5, check: bool 
             _schema_if_reachable(engine)
         sessions = make_session_factory(engine)
         sealer = SecretBox(settings).encrypt_bytes
-        resources = Resources(settings, engine, sessions, redis, Enqueuer(redis, sessions, sealer))
+        direct_url = engine.url.render_as_string(hide_password=False) if direct_enqueue else None
+        enqueuer = Enqueuer(redis, sessions, sealer, database_url=direct_url)
+        resources = Resources(settings, engine, sessions, redis, enqueuer)
         try:
             yield resources
         finally:
-            await resources.close_cpi()
+            try:
+                await resources.close_cpi()
+            finally:
+                await enqueuer.aclose()
     finally:
         await redis.aclose()
         engine.dispose()
