@@ -1,9 +1,10 @@
 """Batched ledger recording for workers (group commit).
 
 Every attempt start and end goes into an in-memory batch; the flusher writes each batch in ONE
-transaction and only then lets the worker finish the jobs in Redis and reuse their slots. A job
-therefore never leaves Redis before its ledger row says how it ended, yet the cost per job is a
-fraction of a round trip. When a job ends before its start was flushed, start and end are merged.
+transaction and only then finishes the jobs in Redis. A job therefore never leaves Redis before its
+ledger row says how it ended, yet the cost per job is a fraction of a round trip. The worker reuses
+a job's slot as soon as its function ends (the ending waits here, the job stays leased), so the
+write overlaps the next jobs. When a job ends before its start was flushed, start and end are merged.
 
 Faults: ``run`` is the flusher's body and is restartable. A batch stays in flight until both its
 commit and the ``on_committed`` hook (the Redis finish) have succeeded; when either raises, ``run``
@@ -15,9 +16,9 @@ so a commit whose acknowledgement was lost does no harm when repeated.
 On PostgreSQL a batch is one statement (data-modifying CTEs over unnest'ed arrays) run in autocommit
 on the recorder's own async psycopg connection: one round trip per batch whatever its size, no thread hop.
 
-Small groups: the flush timer (``flush_interval_s``) only runs while other jobs are still executing
-(``executing()``): when the last running job ends the batch is written at once, so a one-slot
-worker does not wait on the timer for every job.
+Batching: the flush timer (``flush_interval_s``) only runs while ``executing()`` says jobs still run
+whose endings may join the batch; when it says 0 (nothing runs, or the worker reached its bound on
+jobs held awaiting the ledger and claims nothing) the batch is written at once.
 """
 
 from __future__ import annotations
@@ -165,10 +166,11 @@ class LedgerRecorder:
             self._batch = None
 
     async def _gather(self) -> None:
-        """Let more records join the batch. Endings hold slots, so once one is queued the batch waits at
-        most one flush interval, and not at all when no other job still runs; attempt starts hold
-        nothing, so alone they wait up to START_DELAY_S for their job's ending to join them (one write
-        per short job instead of two)."""
+        """Let more records join the batch. Endings keep their jobs leased (and count toward the
+        worker's bound on held jobs), so once one is queued the batch waits at most one flush
+        interval, and not at all when ``executing()`` is 0; attempt starts hold nothing, so alone they
+        wait up to START_DELAY_S for their job's ending to join them (one write per short job instead
+        of two)."""
         loop = asyncio.get_running_loop()
         start_deadline = loop.time() + max(self._interval, START_DELAY_S)
         end_deadline: float | None = None
