@@ -188,8 +188,9 @@ def _jsonable(value: Any, depth: int) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, Mapping):  # plain strings and small ints (most of a result document) as they are
+        return {str(k): v if type(v) is str or (type(v) is int and _INT_MIN <= v <= _INT_MAX)
+                else _jsonable(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_jsonable(v, depth + 1) for v in value]
     return str(value)
