@@ -237,7 +237,8 @@ class GroupWorker:
         inner: asyncio.Task[Any] = asyncio.create_task(impl(ctx, **end.kwargs))
         self._inner[job.job_id] = inner
         try:
-            end.result = await asyncio.wait_for(inner, timeout_s)
+            async with asyncio.timeout(timeout_s):  # cheaper than wait_for: no extra future per job
+                end.result = await inner  # cancelling this task (the timeout) cancels ``inner``
             self.stats.succeeded += 1
         except asyncio.CancelledError:
             if job.job_id in self._aborting:
