@@ -18,6 +18,7 @@ from core.db.session import create_db_engine, make_session_factory
 from core.errors import ServiceUnavailable
 from core.outage import DATABASE, REDIS
 from core.queues.enqueue import Enqueuer
+from core.queues.wire import pack_with_hiredis
 from core.secrets import SecretBox
 from core.settings import Settings
 from core.urls import mask_text, mask_url
@@ -96,7 +97,7 @@ async def open_resources(settings: Settings, *, pool_size: int = 5, check: bool 
     """
     size = pool_size if settings.db_pool_size is None else settings.db_pool_size
     engine = create_db_engine(settings.resolved_database_url, pool_size=size, max_overflow=settings.db_max_overflow)
-    redis = Redis.from_url(settings.redis_url)
+    redis = pack_with_hiredis(Redis.from_url(settings.redis_url))  # before its first connection
     try:
         if check:
             await check_redis(redis, settings.redis_url)
