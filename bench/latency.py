@@ -2,7 +2,9 @@
 records its start time. Latency = job start - the moment the enqueue call began (it includes the
 ledger insert, committed before the job is visible in Redis); ``after_return`` measures from when the
 enqueue call returned. Runs against a private redis-server (free port), so nobody else's load or
-FLUSHDB mixes in.
+FLUSHDB mixes in. Halfway between two enqueues a plain autocommit INSERT (one text column) is timed
+as the same-run reference for what a durable commit costs on this machine right now: pickup from
+the call can be no faster than that.
 Usage: python -m bench.latency [--jobs N] [--gap-ms G]
 """
 
@@ -17,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg
 import redis
 
 from bench.common import bench_settings, child_env, integramon_cmd, percentile, private_redis_server
@@ -28,15 +31,24 @@ from core.settings import Settings
 STAMPS = "bench:latency:starts"
 
 
-async def _measure(settings: Settings, jobs: int, gap_s: float) -> tuple[list[float], list[float]]:
+async def _measure(settings: Settings, jobs: int, gap_s: float) -> tuple[list[float], list[float], list[float]]:
     sent: dict[str, tuple[float, float]] = {}
+    plain: list[float] = []
     async with open_resources(settings) as res:
         spec = NOOP
+        dsn = "postgresql://" + res.engine.url.render_as_string(hide_password=False).split("://", 1)[1]
+        reference = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+        await reference.execute("CREATE TABLE IF NOT EXISTS bench_plain_insert (id bigserial PRIMARY KEY, v text)")
         for _ in range(jobs):
             before = time.time()
             job_id = await res.enqueuer.enqueue(spec, {"stamp": STAMPS})
             sent[str(job_id)] = (before, time.time())
-            await asyncio.sleep(gap_s)
+            await asyncio.sleep(gap_s / 2)
+            before = time.perf_counter()
+            await reference.execute("INSERT INTO bench_plain_insert (v) VALUES ('x')")
+            plain.append((time.perf_counter() - before) * 1000)
+            await asyncio.sleep(gap_s / 2)
+        await reference.close()
         deadline = time.time() + 30
         while await res.redis.hlen(STAMPS) < jobs and time.time() < deadline:
             await asyncio.sleep(0.05)
@@ -45,7 +57,7 @@ async def _measure(settings: Settings, jobs: int, gap_s: float) -> tuple[list[fl
         raise SystemExit(f"only {len(starts)} of {jobs} jobs started")
     from_call = [(starts[j] - sent[j][0]) * 1000 for j in sent]
     from_return = [(starts[j] - sent[j][1]) * 1000 for j in sent]
-    return from_call, from_return
+    return from_call, from_return, plain
 
 
 def main() -> None:
@@ -62,18 +74,18 @@ def main() -> None:
             while not client.smembers(WORKERS_INDEX):
                 time.sleep(0.05)
             time.sleep(1.0)  # idle
-            from_call, from_return = asyncio.run(_measure(settings, args.jobs, args.gap_ms / 1000))
+            from_call, from_return, plain = asyncio.run(_measure(settings, args.jobs, args.gap_ms / 1000))
         finally:
             worker.terminate()
             worker.wait(30)
     result = {"benchmark": "latency", "jobs": args.jobs, "gap_ms": args.gap_ms}
-    for name, values in (("enqueue_call", from_call), ("after_return", from_return)):
+    for name, values in (("enqueue_call", from_call), ("after_return", from_return), ("plain_insert", plain)):
         for pct in (50, 95, 99):
             result[f"{name}_p{pct}_ms"] = round(percentile(values, pct), 2)
     result.update({"target_p50_ms": 1.5, "target_p99_ms": 5, "load_average": [round(x, 2) for x in os.getloadavg()]})
     result["targets_met"] = result["enqueue_call_p50_ms"] <= 1.5 and result["enqueue_call_p99_ms"] <= 5
     print(f"{'measured from':16} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
-    for name in ("enqueue_call", "after_return"):
+    for name in ("enqueue_call", "after_return", "plain_insert"):
         print(f"{name:16} {result[name + '_p50_ms']:>8} {result[name + '_p95_ms']:>8} {result[name + '_p99_ms']:>8}")
     print(json.dumps(result))
 

@@ -82,7 +82,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, private_redis_server(Path(tmp)) as redis_url:
         arq_redis = redis_url.rsplit("/", 1)[0] + "/1"
-        settings = bench_settings("throughput", 0, Path(tmp), redis_url=redis_url)
+        name = "throughput" + os.environ.get("BENCH_DB_SUFFIX", "")  # parallel runs: one database each
+        settings = bench_settings(name, 0, Path(tmp), redis_url=redis_url)
         ours, raw = [], []
         for _ in range(args.repeat):
             ours.append(run_ours(settings, args.jobs, args.concurrency))

@@ -18,9 +18,10 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from core.db.schema import require_current_schema_at, schema_if_reachable
-from core.db.session import create_db_engine, make_session_factory
+from core.db.session import create_db_engine, make_session_factory, normalise_url
 from core.errors import ServiceUnavailable
 from core.outage import DATABASE, REDIS
+from core.queues.wire import pack_with_hiredis
 from core.settings import Settings
 from core.urls import mask_text, mask_url
 
@@ -47,6 +48,7 @@ class Resources:
     settings: Settings
     redis: Redis
     pool_size: int = 5
+    direct_enqueue: bool = True
     _engine: object = field(default=None, repr=False)
     _sessions: object = field(default=None, repr=False)
     _enqueuer: object = field(default=None, repr=False)
@@ -74,16 +76,25 @@ class Resources:
 
     @property
     def enqueuer(self) -> Enqueuer:
-        """This process's enqueuer, made on first use (a worker only needs one when a job enqueues)."""
+        """This process's enqueuer, made on first use (a worker only needs one when a job enqueues).
+        With ``direct_enqueue`` it writes the ledger through its own small psycopg pool on PostgreSQL."""
         if self._enqueuer is None:
             from core.queues.enqueue import Enqueuer
             from core.secrets import SecretBox
 
             sessions = self.sessions
+            direct_url = normalise_url(self.settings.resolved_database_url) if self.direct_enqueue else None
             with _LAZY_LOCK:
                 if self._enqueuer is None:
-                    self._enqueuer = Enqueuer(self.redis, sessions, SecretBox(self.settings).encrypt_bytes)
+                    self._enqueuer = Enqueuer(self.redis, sessions, SecretBox(self.settings).encrypt_bytes,
+                                              database_url=direct_url)
         return cast("Enqueuer", self._enqueuer)
+
+    async def close_enqueuer(self) -> None:
+        """Close the enqueuer's own connections, when it was ever made."""
+        enqueuer, self._enqueuer = self._enqueuer, None
+        if enqueuer is not None:
+            await cast("Enqueuer", enqueuer).aclose()
 
     @property
     def cpi(self) -> TenantClients:
@@ -130,17 +141,21 @@ def check_database(engine: Engine) -> None:
 
 
 @asynccontextmanager
-async def open_resources(settings: Settings, *, pool_size: int = 5, check: bool = True) -> AsyncIterator[Resources]:
+async def open_resources(settings: Settings, *, pool_size: int = 5, check: bool = True,
+                         direct_enqueue: bool = True) -> AsyncIterator[Resources]:
     """Open and check Redis and the database (reachable, schema as new as this code); close both on exit.
 
     ``pool_size`` is the role's default; ``INTEGRAMON_DB_POOL_SIZE`` / ``INTEGRAMON_DB_MAX_OVERFLOW`` override it.
     ``check=False`` is for a server that must start while a dependency is down and answer 503 until
     it returns (the admin API): both clients connect lazily and reconnect by themselves; the schema
-    is still checked when the database answers at start.
+    is still checked when the database answers at start. ``direct_enqueue`` gives the enqueuer its own
+    small psycopg pool on PostgreSQL (fast enqueue for producers, up to ``pg_ledger.POOL_SIZE`` more
+    connections, opened on first enqueue); a worker process turns it off to stay inside its
+    connection budget (docs/sizing.md), its jobs' follow-up enqueues then use the SQLAlchemy pool.
     """
     size = pool_size if settings.db_pool_size is None else settings.db_pool_size
-    redis = Redis.from_url(settings.redis_url)
-    resources = Resources(settings, redis, pool_size=size)
+    redis = pack_with_hiredis(Redis.from_url(settings.redis_url))  # before its first connection
+    resources = Resources(settings, redis, pool_size=size, direct_enqueue=direct_enqueue)
     try:
         if check:
             await check_redis(redis, settings.redis_url)
@@ -150,7 +165,10 @@ async def open_resources(settings: Settings, *, pool_size: int = 5, check: bool 
         try:
             yield resources
         finally:
-            await resources.close_cpi()
+            try:
+                await resources.close_cpi()
+            finally:
+                await resources.close_enqueuer()
     finally:
         await redis.aclose()
         resources.dispose_engine()

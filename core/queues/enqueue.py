@@ -4,6 +4,11 @@ Order matters for "nothing lost": the ledger row is committed first, so a job ca
 without a row; if Redis then fails the rows are marked failed at once, and a crash between the two
 steps leaves a ``queued`` row that reconciliation turns into ``skipped`` after the stale timeout.
 
+On PostgreSQL the rows go in through :class:`core.queues.pg_ledger.PgLedgerWriter` (one autocommit
+``unnest`` statement on a psycopg async pool, no thread hop, no SQLAlchemy: the INSERT is most of a
+single enqueue's cost, and pickup latency counts from the start of the call); SQLite keeps the ORM
+insert, imported only when used, so a PostgreSQL process does not load SQLAlchemy to enqueue.
+
 Jobs are written in arq's own format (``arq:job:<id>`` + the queue's sorted set) by one call of the
 kernel's ``lua/enqueue.lua`` per batch (per chunk of PIPELINE_CHUNK jobs), so arq's ``Job`` API reads
 them and bulk enqueue costs one round trip per chunk.
@@ -19,17 +24,12 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import insert, text, update
-from sqlalchemy.dialects import sqlite
-from sqlalchemy.orm import Session, sessionmaker
 
-from core.db.models.base import utcnow
-from core.db.models.ledger import WorkerJobRun
 from core.errors import CatalogError, ServiceUnavailable
 from core.ledger.redaction import redact
 from core.ledger.states import RunStatus
@@ -37,6 +37,11 @@ from core.queues.catalog import FunctionSpec, queue
 from core.queues.keys import job_key, queue_key, result_key, wake_channel
 from core.queues.scripts import Lua, script
 from core.queues.serialization import check_arguments, encode_job, seal_arguments
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from core.queues.pg_ledger import PgLedgerWriter
 
 __all__ = ["EnqueueRequest", "Enqueuer", "serialize_job"]
 
@@ -66,14 +71,29 @@ _Job = tuple[EnqueueRequest, str]  # a request and its (given or generated) job 
 
 
 class Enqueuer:
-    """Writes ledger rows and arq jobs. Shared by the CLI, controller, admin API and job functions."""
+    """Writes ledger rows and arq jobs. Shared by the CLI, controller, admin API and job functions.
+
+    A PostgreSQL ``database_url`` (with its password) selects the direct path; without it the rows
+    go through ``session_factory`` (SQLite, or a caller that passes no URL). Call :meth:`aclose` on
+    shutdown: it closes the PostgreSQL pool.
+    """
 
     def __init__(self, redis: Redis, session_factory: sessionmaker[Session],
-                 sealer: Callable[[bytes], str] | None = None) -> None:
+                 sealer: Callable[[bytes], str] | None = None, *, database_url: str | None = None) -> None:
         self._redis = redis
         self._sessions = session_factory
         self._seal = sealer
         self._script = script(redis, Lua.ENQUEUE)
+        self._pg: PgLedgerWriter | None = None
+        if database_url is not None and database_url.split("://", 1)[0].split("+")[0] in ("postgresql", "postgres"):
+            from core.queues.pg_ledger import PgLedgerWriter, libpq_dsn
+
+            self._pg = PgLedgerWriter(libpq_dsn(database_url))
+
+    async def aclose(self) -> None:
+        """Close the PostgreSQL pool (a no-op on the ORM path)."""
+        if self._pg is not None:
+            await self._pg.close()
 
     async def enqueue(self, spec: FunctionSpec, kwargs: dict[str, Any] | None = None, **options: Any) -> str | None:
         """Enqueue one job; returns its job id, or None when a dedup key / job id is already active."""
@@ -98,8 +118,10 @@ class Enqueuer:
         for req in requests:  # refused before any ledger row is written (PayloadError names the argument)
             check_arguments(req.kwargs)
         now_ms = int(time.time() * 1000)
-        now = utcnow()
+        now = datetime.now(UTC)
         jobs = [(req, req.job_id or os.urandom(16).hex()) for req in requests]  # uuid4().hex, 3x cheaper
+        if len(jobs) <= PIPELINE_CHUNK:  # the common case: no tasks, no semaphore, just the two writes
+            return await self._push_inserted(jobs, await self._insert(jobs, now), now_ms)
         chunks = [jobs[i:i + PIPELINE_CHUNK] for i in range(0, len(jobs), PIPELINE_CHUNK)]
         gate = asyncio.Semaphore(PARALLEL_INSERTS if len(chunks) > 1 and _all_keys_unique(requests) else 1)
         inserts = [asyncio.ensure_future(self._insert_chunk(gate, chunk, now)) for chunk in chunks]
@@ -113,13 +135,20 @@ class Enqueuer:
             pushed = set(enqueued)
             orphans = sorted(j for ids in later if isinstance(ids, set) for j in ids if j not in pushed)
             if orphans:
-                await asyncio.to_thread(self._mark_unqueued, orphans, str(exc.__cause__ or exc))
+                await self._mark_unqueued(orphans, str(exc.__cause__ or exc))
             raise
         return enqueued
 
     async def _insert_chunk(self, gate: asyncio.Semaphore, chunk: list[_Job], now: datetime) -> set[str]:
         async with gate:
-            return await asyncio.to_thread(self._insert_rows, chunk, now)
+            return await self._insert(chunk, now)
+
+    async def _insert(self, chunk: list[_Job], now: datetime) -> set[str]:
+        """Commit the chunk's ledger rows; returns the job ids actually inserted (the others are held)."""
+        if self._pg is not None:
+            values = [_job_values(req, job_id, self._seal) for req, job_id in chunk]
+            return set(await self._pg.returning(_PG_INSERT, _pg_params(values, now)))
+        return await asyncio.to_thread(self._insert_rows, chunk, now)
 
     async def _push_inserted(self, chunk: list[_Job], inserted: set[str], now_ms: int) -> list[str]:
         """Push the chunk's newly inserted jobs to Redis; rows whose push failed are marked failed."""
@@ -134,20 +163,26 @@ class Enqueuer:
         try:
             added = await self._push(chosen, now_ms)
         except RedisError as exc:
-            await asyncio.to_thread(self._mark_unqueued, [job_id for _, job_id in chosen], str(exc))
+            await self._mark_unqueued([job_id for _, job_id in chosen], str(exc))
             raise ServiceUnavailable(f"Redis unavailable, jobs not enqueued: {exc}") from exc
         missing = [job_id for _, job_id in chosen if job_id not in added]
         if missing:
-            await asyncio.to_thread(self._mark_unqueued, missing, "a job with this id already exists in Redis")
+            await self._mark_unqueued(missing, "a job with this id already exists in Redis")
         return [job_id for _, job_id in chosen if job_id in added]
 
     def _insert_rows(self, chunk: list[_Job], now: datetime) -> set[str]:
-        """Write the chunk's ledger rows in one transaction; returns the job ids actually inserted."""
+        """The ORM path (in a thread): the chunk's ledger rows in one transaction; returns the ids inserted."""
+        from sqlalchemy import insert
+        from sqlalchemy.dialects import sqlite
+
+        from core.db.models.ledger import WorkerJobRun
+
         values = [_job_values(req, job_id, self._seal) for req, job_id in chunk]
         with self._sessions() as session, session.begin():
             dialect = session.get_bind().dialect.name
-            if dialect == "postgresql":
-                return set(session.execute(_PG_INSERT, _pg_params(values, now)).scalars().all())
+            if dialect == "postgresql":  # the same statement as the direct path, through the session
+                inserted = session.connection().exec_driver_sql(_PG_INSERT, _pg_params(values, now))
+                return set(inserted.scalars().all())
             # SQLite (the only other supported database)
             stmt: Any = sqlite.insert(WorkerJobRun).on_conflict_do_nothing() if dialect == "sqlite" \
                 else insert(WorkerJobRun)
@@ -175,13 +210,26 @@ class Enqueuer:
         rejected = {r.decode() if isinstance(r, bytes) else str(r) for r in await self._script(keys=keys, args=argv)}
         return {job_id for _, job_id in chosen if job_id not in rejected}
 
-    def _mark_unqueued(self, job_ids: list[str], reason: str) -> None:
+    async def _mark_unqueued(self, job_ids: list[str], reason: str) -> None:
+        """Rows whose jobs never reached Redis are failed at once (they will not run)."""
+        if self._pg is not None:
+            await self._pg.execute(_PG_MARK_UNQUEUED, {"status": RunStatus.FAILED.value, "reason": reason,
+                                                       "now": datetime.now(UTC), "ids": job_ids})
+        else:
+            await asyncio.to_thread(self._mark_unqueued_orm, job_ids, reason)
+
+    def _mark_unqueued_orm(self, job_ids: list[str], reason: str) -> None:
+        from sqlalchemy import update
+
+        from core.db.models.ledger import WorkerJobRun
+
+        now = datetime.now(UTC)
         with self._sessions() as session, session.begin():
             session.execute(
                 update(WorkerJobRun)
                 .where(WorkerJobRun.arq_job_id.in_(job_ids))
                 .values(status=RunStatus.FAILED.value, error_type="EnqueueFailed", error_message=reason,
-                        finished_at=utcnow(), updated_at=utcnow())
+                        finished_at=now, updated_at=now)
             )
 
 
@@ -245,19 +293,20 @@ def _chunk_values(now: datetime) -> tuple[Any, ...]:
 
 def _pg_insert_sql() -> str:
     """One statement for a whole chunk on PostgreSQL: each per-job column travels as one array parameter
-    ``:c<i>`` and is unnested server-side (no multi-row VALUES list with ~10 binds per job to compile and
-    send); the shared columns are the parameters ``:k<i>``. JSON travels as text and is cast back."""
-    arrays = ", ".join(f"CAST(:c{i} AS {'text' if kind == 'jsonb' else kind}[])"
+    ``c<i>`` and is unnested server-side (no multi-row VALUES list with ~10 binds per job to compile and
+    send); the shared columns are the parameters ``k<i>``. JSON travels as text and is cast back.
+    Driver (psycopg) placeholders: the pool runs it as is, the SQLAlchemy path with exec_driver_sql."""
+    arrays = ", ".join(f"CAST(%(c{i})s AS {'text' if kind == 'jsonb' else kind}[])"
                        for i, kind in enumerate(_LEDGER_ROW.values()))
     selects = [f"u.c{i}::jsonb" if kind == "jsonb" else f"u.c{i}" for i, kind in enumerate(_LEDGER_ROW.values())]
-    selects += [f":k{i}" for i in range(len(_CHUNK_COLUMNS))]
+    selects += [f"%(k{i})s" for i in range(len(_CHUNK_COLUMNS))]
     aliases = ", ".join(f"c{i}" for i in range(len(_JOB_COLUMNS)))
     return (f"INSERT INTO worker_job_run ({', '.join(_JOB_COLUMNS + _CHUNK_COLUMNS)})\n"
             f"SELECT {', '.join(selects)}\nFROM unnest({arrays}) AS u({aliases})\n"
             "ON CONFLICT DO NOTHING\nRETURNING arq_job_id")
 
 
-_PG_INSERT = text(_pg_insert_sql())
+_PG_INSERT = _pg_insert_sql()
 _PG_JSON = frozenset(i for i, kind in enumerate(_LEDGER_ROW.values()) if kind == "jsonb")
 
 
@@ -267,3 +316,11 @@ def _pg_params(values: list[tuple[Any, ...]], now: datetime) -> dict[str, Any]:
     for i, column in enumerate(zip(*values, strict=True)):
         params[f"c{i}"] = list(map(json.dumps, column)) if i in _PG_JSON else list(column)
     return params
+
+
+# Rows whose jobs never reached Redis (run by the pool; the ORM path has its own update)
+_PG_MARK_UNQUEUED = """
+UPDATE worker_job_run SET status = %(status)s, error_type = 'EnqueueFailed', error_message = %(reason)s,
+                          finished_at = %(now)s, updated_at = %(now)s
+WHERE arq_job_id = ANY(%(ids)s)
+"""

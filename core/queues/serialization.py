@@ -128,7 +128,13 @@ def decode_job(raw: bytes) -> dict[str, Any]:
 
 def encode_result(data: dict[str, Any]) -> bytes:
     """arq ``job_serializer`` for results: never fails on an odd result type (see the module doc)."""
-    out = {key: value for key, value in data.items() if key not in ("a", "r")}
+    out: dict[str, Any] = {}
+    for key, value in data.items():  # arq's envelope is plain scalars: only the rest is converted
+        kind = type(value)
+        if kind is str or kind is bool or value is None or (kind is int and _INT_MIN <= value <= _INT_MAX):
+            out[str(key)] = value
+        elif key not in ("a", "r"):
+            out[str(key)] = _jsonable(value, 1)
     out["v"] = FORMAT_VERSION
     out["a"] = []
     result = data.get("r")
@@ -136,8 +142,8 @@ def encode_result(data: dict[str, Any]) -> bytes:
         out["r"] = {"error_type": type(result).__name__, "message": str(result) or repr(result)}
         out["e"] = True
     else:
-        out["r"] = result
-    return _encoder.encode(_jsonable(out, 0))
+        out["r"] = _jsonable(result, 1)
+    return _encoder.encode(out)
 
 
 def decode_result(raw: bytes) -> dict[str, Any]:

@@ -58,7 +58,8 @@ async def _resources_when_reachable(settings: Settings, pool_size: int) -> Async
     while True:
         async with AsyncExitStack() as stack:
             try:
-                resources = await stack.enter_async_context(open_resources(settings, pool_size=pool_size))
+                resources = await stack.enter_async_context(open_resources(settings, pool_size=pool_size,
+                                                                                 direct_enqueue=False))
             except ServiceUnavailable as exc:
                 failures += 1
                 if outages.failed("start", exc) is None:

@@ -1,6 +1,11 @@
 """The group worker: serves every queue of a group (or one queue) under one shared concurrency limit.
 
-- Claims only into free slots (the seed's prefetch-multiplier=1), round-robin across queues.
+- Claims only into free slots (the seed's prefetch-multiplier=1), round-robin across queues. The
+  concurrency limit counts running FUNCTIONS: a slot is free again as soon as its function ends,
+  while the job's ending waits in the recorder (still leased in Redis, its lease still renewed)
+  until its ledger batch is committed and finished in Redis. Jobs held that way are bounded
+  (``held_limit``): at the bound the worker claims nothing and the recorder flushes at once, so a
+  database outage cannot make it claim without end.
 - Learns of new work from a Redis pub/sub wake-up published on enqueue; polling is only the fallback.
 - Records every attempt in the run ledger through the batched recorder before a job leaves Redis.
 - Heartbeats, renews in-progress leases, honours cancel requests and re-reads tuning while running.
@@ -38,11 +43,15 @@ from functions.runner.outcome import Ending, apply_ending
 from functions.runner.supervision import DATABASE, REDIS, Outages, Supervisor
 from functions.runner.tuning import ConcurrencySource
 
-__all__ = ["GroupWorker", "WorkerStats"]
+__all__ = ["ENDINGS_IN_FLIGHT_MIN", "GroupWorker", "WorkerStats", "held_limit"]
 
 log = logging.getLogger(__name__)
 _FALLBACK_POLL_S = 0.2  # claim interval while the wake-up listener is reconnecting
 _LAST_WRITE_S = 2.0  # at shutdown, how long endings may still wait for the ledger and Redis
+# Endings that may wait for the ledger beyond the running functions: max(limit, this). Enough for a
+# small group to keep its slot busy during one flush (commit + Redis finish), small enough that an
+# outage leaves few jobs leased.
+ENDINGS_IN_FLIGHT_MIN = 32
 
 
 @dataclass(slots=True)
@@ -52,6 +61,11 @@ class WorkerStats:
     retried: int = 0
     failed: int = 0
     failure: str | None = None  # set when a helper task failed for good: the process exits non-zero
+
+
+def held_limit(limit: int) -> int:
+    """Jobs one worker may hold at once (running functions + endings waiting for the ledger)."""
+    return limit + max(limit, ENDINGS_IN_FLIGHT_MIN)
 
 
 class GroupWorker:
@@ -86,7 +100,7 @@ class GroupWorker:
         self._claimer = JobClaimer(resources.redis, queues, self.worker_id,
                                    lease_ms=int(settings.job_lease_seconds * 1000))
         self._recorder = LedgerRecorder(settings.resolved_database_url, settings.ledger_flush_interval_ms / 1000,
-                                        self._after_commit, executing=self._executing,
+                                        self._after_commit, executing=self._flush_can_wait,
                                         engine=lambda: resources.engine)
         self._heartbeat = Heartbeat(self.worker_id, group, queues, settings.heartbeat_ttl_seconds)
         self.busy_listener: Callable[[bool], None] | None = None  # told when the first job starts / last ends
@@ -111,7 +125,23 @@ class GroupWorker:
         self.request_stop()
 
     def _executing(self) -> int:
+        """Running functions: what the concurrency limit counts."""
         return len(self._running) - self._awaiting_ledger
+
+    def _free_slots(self) -> int:
+        """Jobs the claim loop may take now: free slots, unless the held bound is reached or a ledger
+        write is stuck (then the heartbeat stops renewing leases, see ``_stall``, and a claim could
+        meet this worker's own expired jobs again)."""
+        if self._recorder.busy_for() > self.resources.settings.heartbeat_ttl_seconds:
+            return 0
+        return min(self._limit - self._executing(), held_limit(self._limit) - len(self._running))
+
+    def _flush_can_wait(self) -> int:
+        """For the recorder's batching: the running functions whose endings a batch may wait for,
+        0 (write at once) when none runs or when the held bound stops the claim loop."""
+        if len(self._running) >= held_limit(self._limit):
+            return 0
+        return self._executing()
 
     async def run(self) -> WorkerStats:
         self._limit = await self._concurrency.current()
@@ -135,7 +165,7 @@ class GroupWorker:
         poll = self.resources.settings.poll_delay_seconds
         while not self._stopping:
             self._wake.clear()
-            free = self._limit - len(self._running)
+            free = self._free_slots()
             next_due: int | None = None
             if free > 0:
                 self._claim_busy_since = time.monotonic()
@@ -208,7 +238,8 @@ class GroupWorker:
         inner: asyncio.Task[Any] = asyncio.create_task(impl(ctx, **end.kwargs))
         self._inner[job.job_id] = inner
         try:
-            end.result = await asyncio.wait_for(inner, timeout_s)
+            async with asyncio.timeout(timeout_s):  # cheaper than wait_for: no extra future per job
+                end.result = await inner  # cancelling this task (the timeout) cancels ``inner``
             self.stats.succeeded += 1
         except asyncio.CancelledError:
             if job.job_id in self._aborting:
@@ -234,6 +265,7 @@ class GroupWorker:
             else:
                 self.stats.failed += 1
         self._awaiting_ledger += 1
+        self._wake.set()  # the function has ended: its slot is free while the ending waits for the ledger
         try:
             await self._recorder.finished(record)
         except LedgerError:

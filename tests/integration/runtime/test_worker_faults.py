@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db.models.ledger import WorkerJobAttempt, WorkerJobRun
 from core.db.session import create_db_engine, make_session_factory
 from core.settings import Settings
+from functions.runner.worker import held_limit
 from tests.integration.runtime.conftest import ThrowawayPostgres, ThrowawayRedis, enqueue
 from tests.processes import integramon, wait_until
 
@@ -155,7 +156,7 @@ def test_worker_rides_out_a_database_outage_and_endings_wait_in_the_recorder(
         time.sleep(2.0)
         assert proc.poll() is None, "worker exited during the database outage\n" + log.read_text()
         pending = len(rsync.keys("arq:in-progress:*"))
-        assert 0 < pending <= 5  # the slots hold the jobs whose endings wait for the ledger
+        assert 0 < pending <= held_limit(5)  # running jobs + endings waiting for the ledger, bounded
         private_postgres.start()
         wait_until(lambda: all(_ledger(db)[0].get(j) == "succeeded" for j in ids), timeout=90,
                    what="every job to succeed after the outage")

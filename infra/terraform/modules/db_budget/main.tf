@@ -16,6 +16,10 @@ locals {
   derived_max_connections = try(floor(min(local.class_memory_gib[var.instance_class] * 1073741824 * 0.9 / 9531392, 5000)), null)
   max_connections         = coalesce(var.max_connections, local.derived_max_connections, 0)
 
+  # the enqueuer's own psycopg pool (core/queues/pg_ledger.py POOL_SIZE) in the API and the controller;
+  # workers enqueue through their SQLAlchemy pool
+  enqueue_pool = 2
+
   # INTEGRAMON_DB_POOL_SIZE / _MAX_OVERFLOW per worker group: a slot per running job plus one for the
   # ledger recorder and tuning reads, one overflow; or what the group sets.
   worker_pools = { for group, cfg in var.worker_groups : group => {
@@ -24,6 +28,6 @@ locals {
   } }
   worker_connections     = { for group, cfg in var.worker_groups : group => cfg.max_count * (local.worker_pools[group].size + local.worker_pools[group].overflow) }
   api_connections        = var.api.count * (var.api.pool_size + var.api.max_overflow + var.api.extra)
-  controller_connections = var.controller.count * (var.controller.pool_size + var.controller.max_overflow)
+  controller_connections = var.controller.count * (var.controller.pool_size + var.controller.max_overflow + local.enqueue_pool)
   worst_case             = sum(concat([0], values(local.worker_connections))) + local.api_connections + local.controller_connections + var.reserved
 }

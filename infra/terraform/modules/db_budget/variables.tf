@@ -20,17 +20,17 @@ variable "worker_groups" {
 }
 
 variable "api" {
-  description = "Admin API tasks and their connections: SQLAlchemy pool size and overflow, plus extra (the jobs list's own psycopg pool, 4)."
+  description = "Admin API tasks and their connections: SQLAlchemy pool size and overflow, plus extra (the jobs list's own psycopg pool, 4, and the enqueue pool, 2)."
   type = object({
     count        = number
     pool_size    = number
     max_overflow = number
-    extra        = optional(number, 4)
+    extra        = optional(number, 6)
   })
 }
 
 variable "controller" {
-  description = "Controller tasks (leader and standbys all connect) and their pool size and overflow."
+  description = "Controller tasks (leader and standbys all connect) and their pool size and overflow (plus the enqueue pool's 2 each)."
   type = object({
     count        = number
     pool_size    = number

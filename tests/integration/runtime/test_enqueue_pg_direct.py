@@ -1,0 +1,105 @@
+"""Enqueue's direct PostgreSQL path (psycopg pool, no SQLAlchemy session): the ledger row is committed
+(visible from another connection) before the job reaches Redis; a Redis failure fails the rows through
+the same pool; the pool is closed with the process's resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import redis as redis_sync
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import ServiceUnavailable
+from core.queues import enqueue as enqueue_module
+from core.queues.catalog import NOOP
+from core.queues.enqueue import EnqueueRequest
+from core.queues.keys import queue_key
+from core.resources import open_resources
+from core.settings import Settings
+from tests.integration.runtime.conftest import runs
+
+
+async def test_ledger_row_is_committed_before_the_job_reaches_redis(
+        settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis) -> None:
+    seen_at_push: list[list[tuple[str, str]]] = []
+    async with open_resources(settings) as res:
+        enqueuer = res.enqueuer
+        assert enqueuer._pg is not None, "a PostgreSQL process takes the direct path"
+        real_script = enqueuer._script
+
+        async def push(*, keys: list[str], args: list[Any]) -> Any:
+            # another connection (the test's own engine) must already see every row, committed
+            assert rsync.zcard(queue_key(NOOP.queue)) == 0
+            seen_at_push.append([(r.arq_job_id, r.status) for r in runs(db)])
+            return await real_script(keys=keys, args=args)
+
+        enqueuer._script = push  # type: ignore[assignment]
+        one = await enqueuer.enqueue(NOOP, {"n": 1})
+        rsync.delete(queue_key(NOOP.queue))
+        many = await enqueuer.enqueue_many([EnqueueRequest(NOOP, {"n": i}) for i in range(3)])
+        pool = enqueuer._pg._pool
+    assert pool.closed, "the pool closes with the resources"
+    assert seen_at_push[0] == [(one, "queued")]
+    assert [job for job, _ in seen_at_push[1]] == [one, *many]
+    assert rsync.zcard(queue_key(NOOP.queue)) == 3
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["pool", "session"])
+async def test_dedup_and_job_id_conflicts_hold_through_the_pool(
+        settings: Settings, db: sessionmaker[Session], direct: bool) -> None:
+    """The same statement on both PostgreSQL executors (a worker process enqueues through its session)."""
+    async with open_resources(settings, direct_enqueue=direct) as res:
+        assert (res.enqueuer._pg is not None) is direct
+        first = await res.enqueuer.enqueue(NOOP, {}, dedup_key="pickup:d", job_id="pickup-fixed")
+        assert first == "pickup-fixed"
+        assert await res.enqueuer.enqueue(NOOP, {}, dedup_key="pickup:d") is None
+        assert await res.enqueuer.enqueue(NOOP, {}, job_id="pickup-fixed") is None
+        batch = await res.enqueuer.enqueue_many([EnqueueRequest(NOOP, {}, job_id="pickup-twice"),
+                                                 EnqueueRequest(NOOP, {}, job_id="pickup-twice")])
+        assert batch == ["pickup-twice"]
+    assert [r.arq_job_id for r in runs(db)] == ["pickup-fixed", "pickup-twice"]
+
+
+async def test_redis_failure_fails_the_rows_through_the_pool(settings: Settings, db: sessionmaker[Session]) -> None:
+    async with open_resources(settings) as res:
+        async def broken(*, keys: list[str], args: list[Any]) -> Any:
+            raise RedisConnectionError("connection refused")
+
+        res.enqueuer._script = broken  # type: ignore[assignment]
+        with pytest.raises(ServiceUnavailable, match="Redis unavailable"):
+            await res.enqueuer.enqueue(NOOP, {"n": 1})
+    [row] = runs(db)
+    assert (row.status, row.error_type, row.error_message) == ("failed", "EnqueueFailed", "connection refused")
+    assert row.finished_at is not None
+
+
+async def test_a_batch_of_several_chunks_inserts_two_at_a_time_and_fails_the_rest_on_redis_loss(
+        settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(enqueue_module, "PIPELINE_CHUNK", 3)
+    async with open_resources(settings) as res:
+        ids = await res.enqueuer.enqueue_many([EnqueueRequest(NOOP, {"n": i}) for i in range(10)])
+        assert len(ids) == 10
+        assert rsync.zcard(queue_key(NOOP.queue)) == 10
+        real_script, calls = res.enqueuer._script, 0
+
+        async def second_fails(*, keys: list[str], args: list[Any]) -> Any:
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                raise RedisConnectionError("gone")
+            return await real_script(keys=keys, args=args)
+
+        res.enqueuer._script = second_fails  # type: ignore[assignment]
+        with pytest.raises(ServiceUnavailable):
+            await res.enqueuer.enqueue_many([EnqueueRequest(NOOP, {"m": i}) for i in range(9)])
+    later = runs(db)[10:]
+    assert len(later) == 9
+    queued = {r.arq_job_id for r in later if r.status == "queued"}
+    assert len(queued) == 3, "the chunk pushed before Redis failed keeps its rows"
+    assert [r.error_type for r in later if r.status != "queued"] == ["EnqueueFailed"] * 6
+    in_redis = {m.decode() for m in rsync.zrange(queue_key(NOOP.queue), 0, -1)}
+    assert len(in_redis) == 13
+    assert queued <= in_redis
