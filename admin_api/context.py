@@ -88,14 +88,13 @@ class TokenCache:
 
     def _start(self, token_hash: str, fetch: Callable[[], Awaitable[Principal | None]]
                ) -> asyncio.Future[Principal | None]:
-        task = asyncio.ensure_future(self._fetch_and_put(token_hash, fetch))
+        task = asyncio.ensure_future(self._fetch_and_put(token_hash, fetch, time.monotonic(), self._generation))
         self._loading[token_hash] = task
         task.add_done_callback(_retrieved)
         return task
 
-    async def _fetch_and_put(self, token_hash: str, fetch: Callable[[], Awaitable[Principal | None]]
-                             ) -> Principal | None:
-        started, generation = time.monotonic(), self._generation
+    async def _fetch_and_put(self, token_hash: str, fetch: Callable[[], Awaitable[Principal | None]],
+                             started: float, generation: int) -> Principal | None:
         try:
             principal = await fetch()
         finally:

@@ -153,14 +153,13 @@ class PgLedgerPages:
 
     def _start(self, key: tuple[Any, ...], shape: tuple[str, ...], where: sql.Composable,
                params: dict[str, Any]) -> asyncio.Future[bytes]:
-        task = asyncio.ensure_future(self._refresh(key, shape, where, params))
+        task = asyncio.ensure_future(self._refresh(key, shape, where, params, time.monotonic(), self._generation))
         self._inflight[key] = task
         task.add_done_callback(_retrieved)
         return task
 
     async def _refresh(self, key: tuple[Any, ...], shape: tuple[str, ...], where: sql.Composable,
-                       params: dict[str, Any]) -> bytes:
-        started, generation = time.monotonic(), self._generation
+                       params: dict[str, Any], started: float, generation: int) -> bytes:
         try:
             body = await self._query(shape, where, params)
         finally:
