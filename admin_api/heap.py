@@ -1,12 +1,12 @@
 """Garbage-collector settings for a serving API process (called once, after the app is built).
 
-Measured on ``python -m bench.api`` (docs/api.md, performance): a full (generation 2) collection in
-an API worker walked every object of the imported framework, ORM models and route table, about
-100-400 ms on the shared 2-core machine, and landed on whichever requests were in flight: it was
-the largest single cause of the p99 tail. Freezing what start-up built moves those objects out of
-the collector's reach (they live for the whole process anyway), so later collections only walk what
-requests allocate. A larger generation-0 threshold makes the young collections rarer; each stays
-well under a millisecond because request garbage is small and mostly freed by reference counting.
+Measured with ``python -m bench.api`` (docs/api.md, performance): a full (generation 2) collection
+in an API worker walks every object of the imported framework, ORM models and route table, 80-430 ms
+of wall time on the shared 2-core machine, and any such collection while serving lands on every
+request in flight. Freezing what start-up built moves those objects out of the collector's reach
+(they live for the whole process anyway), so later collections only walk what requests allocate.
+A larger generation-0 threshold makes the young collections rarer; each stays well under a
+millisecond because request garbage is small and mostly freed by reference counting.
 """
 
 from __future__ import annotations
