@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from admin_api.app import create_app
 from admin_api.auth.services import MAX_EXPIRY_DAYS, ROLES, TokenNotFound, create_token, list_tokens, revoke_token
+from admin_api.heap import settle_heap
 from admin_api.metrics.prometheus import MULTIPROC_ENV
 from core.db.migrate import require_current_schema_at
 from core.db.session import create_db_engine, make_session_factory
@@ -72,8 +73,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         uvicorn.run("admin_api.asgi:build", factory=True, host=host, port=port, workers=args.workers,
                     log_level=settings.log_level.lower(), access_log=False, **_proxy_options(settings))
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
-                    access_log=False, **_proxy_options(settings))
+        app = create_app(settings)
+        settle_heap()  # see admin_api.heap
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False,
+                    **_proxy_options(settings))
     return 0
 
 

@@ -43,11 +43,7 @@ _BEARER = re.compile(r"^Bearer\s+(\S+)$", re.IGNORECASE)
 async def authenticate(ctx: ApiContext, token: str) -> Principal | None:
     """Principal of a plain token, through the per-app cache."""
     key = hash_token(token)
-    found, principal = ctx.tokens.get(key)
-    if not found:
-        principal = await ctx.read(lambda s: principal_for_token(s, token))
-        ctx.tokens.put(key, principal)
-    return principal
+    return await ctx.tokens.lookup(key, lambda: ctx.read(lambda s: principal_for_token(s, token)))
 
 
 async def authenticate_session(ctx: ApiContext, session_id: str) -> Principal | None:

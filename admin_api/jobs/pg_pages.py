@@ -92,6 +92,12 @@ def _statement(where: sql.Composable) -> sql.Composed:
     return sql.SQL(_PAGE).format(columns=columns, where=where, pairs=pairs)
 
 
+def _retrieved(task: asyncio.Future[bytes]) -> None:
+    """Mark a refresh's failure as seen: a refresh ahead that nobody awaited must not log it as lost."""
+    if not task.cancelled():
+        task.exception()
+
+
 async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
     await conn.execute("SET TIME ZONE 'UTC'")  # JSON timestamps as +00:00, like the rest of the API
 
@@ -106,6 +112,7 @@ class PgLedgerPages:
         self._statements: dict[tuple[str, ...], bytes] = {}  # at most 2^7 filter shapes
         self._fresh: dict[tuple[Any, ...], tuple[float, bytes]] = {}
         self._inflight: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
+        self._generation = 0  # bumped by forget(): a query started before a change is not reused
 
     async def open(self) -> None:
         """Start connecting in the background; the API serves (503 for pages) until the database answers."""
@@ -122,32 +129,50 @@ class PgLedgerPages:
         Identical searches arriving together share one query, and its answer is reused for
         ``FRESH_S``: a console polled by many operators (or a dashboard) then costs the database one
         query per page and interval instead of one per viewer. A page is at most that much older.
+        Once a reused page is past half its life, the next request starts its refresh in the
+        background and still gets the reused page: callers wait for a query only when nothing
+        fresh is at hand. (Before, every expiry made all concurrent callers of that page wait for
+        one query together, a few per cent of requests at 1,000+ req/s: bench.api's p99 tail.)
         """
         shape, where, params = _where(flt)
         key = (shape, tuple(str(params[k]) for k in sorted(params)))
         now = time.monotonic()
         cached = self._fresh.get(key)
         if cached is not None and cached[0] > now:
+            if cached[0] - now < FRESH_S / 2 and key not in self._inflight:
+                self._start(key, shape, where, params)  # refresh ahead; this caller keeps the reused page
             return cached[1]
-        running = self._inflight.get(key)
-        if running is not None:
-            return await asyncio.shield(running)
-        task = asyncio.ensure_future(self._query(shape, where, params))
-        self._inflight[key] = task
-        try:
-            body = await asyncio.shield(task)
-        finally:
-            self._inflight.pop(key, None)
-        if len(self._fresh) >= _MAX_FRESH:
-            self._fresh = {k: v for k, v in self._fresh.items() if v[0] > now}
-            if len(self._fresh) >= _MAX_FRESH:
-                self._fresh.clear()
-        self._fresh[key] = (now + FRESH_S, body)
-        return body
+        running = self._inflight.get(key) or self._start(key, shape, where, params)
+        return await asyncio.shield(running)
 
     def forget(self) -> None:
-        """Drop reused pages (called after a change made through this API)."""
+        """Drop reused pages and queries under way (called after a change made through this API)."""
         self._fresh.clear()
+        self._inflight.clear()
+        self._generation += 1
+
+    def _start(self, key: tuple[Any, ...], shape: tuple[str, ...], where: sql.Composable,
+               params: dict[str, Any]) -> asyncio.Future[bytes]:
+        task = asyncio.ensure_future(self._refresh(key, shape, where, params, time.monotonic(), self._generation))
+        self._inflight[key] = task
+        task.add_done_callback(_retrieved)
+        return task
+
+    async def _refresh(self, key: tuple[Any, ...], shape: tuple[str, ...], where: sql.Composable,
+                       params: dict[str, Any], started: float, generation: int) -> bytes:
+        try:
+            body = await self._query(shape, where, params)
+        finally:
+            if generation == self._generation:
+                self._inflight.pop(key, None)
+        if generation != self._generation:  # a change was made meanwhile: this page may predate it
+            return body
+        if len(self._fresh) >= _MAX_FRESH:
+            self._fresh = {k: v for k, v in self._fresh.items() if v[0] > started}
+            if len(self._fresh) >= _MAX_FRESH:
+                self._fresh.clear()
+        self._fresh[key] = (started + FRESH_S, body)
+        return body
 
     async def _query(self, shape: tuple[str, ...], where: sql.Composable, params: dict[str, Any]) -> bytes:
         statement = self._statements.get(shape)
