@@ -21,7 +21,7 @@ from pika.exceptions import AMQPError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from controller.sql import is_postgres
+from core.db.dialect import is_postgres
 from core.db.models.base import utcnow
 from core.db.models.outbox import OutboxEvent
 from core.errors import ServiceUnavailable

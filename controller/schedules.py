@@ -28,7 +28,7 @@ from croniter import croniter
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from controller.sql import is_postgres
+from core.db.dialect import is_postgres
 from core.db.models.base import utcnow
 from core.db.models.ledger import WorkerJobRun
 from core.db.models.scheduling import JobConfig, JobRun

@@ -14,13 +14,11 @@ from sqlalchemy import JSON, Table, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-__all__ = ["is_postgres", "upsert"]
+from core.db.dialect import is_postgres
+
+__all__ = ["upsert"]
 
 CHUNK = 2000  # rows per statement on SQLite (its bound-parameter limit)
-
-
-def is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def upsert(session: Session, model: Any, rows: list[dict[str, Any]], keys: list[str], columns: list[str]) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import Integer, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from admin_api.metrics.schemas import QueueDurations, QueuePoint, ThroughputPoint
+from core.db.dialect import is_postgres
 from core.db.models.base import utcnow
 from core.db.models.controller import QueueSample
 from core.db.models.ledger import WorkerJobRun
@@ -41,7 +42,7 @@ def queue_series(session: Session, since: datetime, queue: str | None) -> dict[s
 
 
 def _bucket_expr(session: Session, bucket_s: int) -> Any:
-    epoch = (func.extract("epoch", R.finished_at) if session.get_bind().dialect.name == "postgresql"
+    epoch = (func.extract("epoch", R.finished_at) if is_postgres(session)
              else cast(func.strftime("%s", R.finished_at), Integer))
     return cast(func.floor(epoch / bucket_s), Integer) * literal(bucket_s)
 

@@ -35,6 +35,7 @@ from redis.asyncio import Redis
 from sqlalchemy import Table, and_, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db.dialect import is_postgres
 from core.db.models.base import utcnow
 from core.db.models.controller import WorkerProcess
 from core.db.models.ledger import WorkerJobAttempt, WorkerJobRun
@@ -211,7 +212,7 @@ def _apply(sessions: sessionmaker[Session], decisions: list[Recovery], now: date
         groups[(d.previous_status, d.new_status, d.reason, wid, d.attempt)].append(d.id)
     changed: list[tuple[int, str]] = []
     with sessions() as session, session.begin():
-        postgres = session.get_bind().dialect.name == "postgresql"
+        postgres = is_postgres(session)
         last_seen = _last_heartbeats(session, {d.worker_id for d in decisions if d.worker_id})
         events: list[tuple[str, dict[str, Any]]] = []
         for (prev, new, reason, wid, attempt), ids in groups.items():

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ARRAY, Column, ColumnElement, String, any_, literal, select
 from sqlalchemy.orm import Session
 
+from core.db.dialect import is_postgres
 from core.db.models.base import UtcDateTime
 from core.db.models.message_details import MessageAdapterAttribute, MessageAttachment, MessageCustomHeader, PayloadEntry
 from core.db.models.messages import MessageLog
@@ -57,7 +58,7 @@ def _load(model: Any, data: dict[str, Any]) -> dict[str, Any]:
 
 def guid_in(session: Session, column: Any, guids: list[str]) -> ColumnElement[bool]:
     """``column IN guids``; on PostgreSQL one array parameter (``= ANY``), which stays fast for thousands."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         return column == any_(literal(guids, ARRAY(String)))  # type: ignore[no-any-return]
     return column.in_(guids)  # type: ignore[no-any-return]
 

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.cpi.models import MessageLog, MessageLogPage
+from core.db.dialect import is_postgres
 from functions.ingestion.rows import DETAIL_STATUSES
 from functions.ingestion.upsert import UpsertResult, upsert_message_logs
 from functions.ingestion.watermarks import write_watermark
@@ -73,7 +74,7 @@ def store_logs(sessions: sessionmaker[Session], tenant_id: int, logs: list[Messa
     copy is a job payload (``process_message_batch``) must pass ``refetchable=False``.
     """
     with sessions() as session, session.begin():
-        if refetchable and session.get_bind().dialect.name == "postgresql":
+        if refetchable and is_postgres(session):
             session.execute(_RELAXED_COMMIT)
         result = upsert_message_logs(session, tenant_id, logs)
         ends = [log.log_end for log in logs if log.log_end is not None]

@@ -27,6 +27,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from core.cpi.models import MessageLog as CpiMessageLog
+from core.db.dialect import is_postgres
 from core.db.models.base import utcnow
 from core.db.models.messages import MessageLog
 from functions.ingestion.rows import ROW_COLUMNS, dedupe_latest, log_to_row
@@ -104,8 +105,6 @@ def upsert_message_logs(session: Session, tenant_id: int, logs: Sequence[CpiMess
     if not unique:
         return UpsertResult(received=len(logs), changed=[])
     rows = [log_to_row(log) for log in unique]
-    if session.get_bind().dialect.name == "postgresql":
-        changed = _upsert_pg(session, tenant_id, rows)
-    else:
-        changed = _upsert_sqlite(session, tenant_id, rows)
+    upsert_rows = _upsert_pg if is_postgres(session) else _upsert_sqlite
+    changed = upsert_rows(session, tenant_id, rows)
     return UpsertResult(received=len(logs), changed=changed)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select, table, text
 from sqlalchemy.orm import Session
 
+from core.db.dialect import is_postgres
 from core.db.models import Base
 from core.db.models.base import utcnow
 from core.db.models.platform import StorageSnapshot
@@ -32,17 +33,13 @@ def _tables() -> list[str]:
     return sorted(Base.metadata.tables)
 
 
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def _count(session: Session, name: str) -> int:
     return int(session.scalar(select(func.count()).select_from(table(name))) or 0)
 
 
 def quick_sizes(session: Session) -> Sizes:
     """Estimated rows and bytes per table; exact counts on SQLite, which has no estimates."""
-    if not _is_postgres(session):
+    if not is_postgres(session):
         return {name: (_count(session, name), None) for name in _tables()}
     rows = session.execute(text(
         "select c.relname, greatest(c.reltuples, 0)::bigint, "
@@ -55,7 +52,7 @@ def quick_sizes(session: Session) -> Sizes:
 
 def deep_sizes(session: Session) -> Sizes:
     """Exact rows and total bytes (table + indexes + TOAST) per table, plus the whole database."""
-    if not _is_postgres(session):
+    if not is_postgres(session):
         return {name: (_count(session, name), None) for name in _tables()}
     sizes: Sizes = {}
     for name in _tables():

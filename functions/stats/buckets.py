@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Float, Integer, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from core.db.dialect import insert_ignoring
+from core.db.dialect import insert_ignoring, is_postgres
 from core.db.models.base import utcnow
 from core.db.models.messages import MessageLog
 from core.db.models.stats import StatsBucket, StatsDirty, StatsWatermark
@@ -48,14 +48,14 @@ class TenantUpdate:
 
 def _epoch_s(session: Session, column: Any) -> ColumnElement[Any]:
     """Seconds since 1970 (UTC) of a timestamp column, on PostgreSQL or SQLite."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         return func.extract("epoch", column)
     return (func.julianday(column) - UNIX_JULIAN_DAY) * 86400.0
 
 
 def _hour_of(session: Session, column: Any) -> ColumnElement[Any]:
     """UTC epoch hour of a timestamp, computed exactly as the marking triggers of migration 1001 do."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         return func.cast(func.floor(func.extract("epoch", column) / HOUR_S), BigInteger)
     return func.cast(func.strftime("%s", column), Integer) / HOUR_S
 
