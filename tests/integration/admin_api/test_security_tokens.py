@@ -160,15 +160,15 @@ async def test_console_sessions_are_server_side(
         row = session.scalar(select(ConsoleSession))
         assert row is not None
         assert row.session_hash == hash_token(session_id)  # only the hash is stored
-    cookie = {"integramon_session": session_id}
+    cookie = {"Cookie": f"integramon_session={session_id}"}  # sent as a header: the client keeps no jar
     client.cookies.clear()
-    assert (await client.get("/api/v1/auth/me", cookies=cookie)).status_code == 200
-    assert (await client.get("/jobs", cookies=cookie)).status_code == 200
-    out = await client.post("/logout", cookies=cookie, follow_redirects=False)
+    assert (await client.get("/api/v1/auth/me", headers=cookie)).status_code == 200
+    assert (await client.get("/jobs", headers=cookie)).status_code == 200
+    out = await client.post("/logout", headers=cookie, follow_redirects=False)
     assert out.status_code == 303
     client.cookies.clear()
-    assert (await client.get("/api/v1/auth/me", cookies=cookie)).status_code == 401  # a replayed cookie is dead
-    assert (await client.get("/jobs", cookies=cookie)).status_code == 401  # the sign-in page
+    assert (await client.get("/api/v1/auth/me", headers=cookie)).status_code == 401  # a replayed cookie is dead
+    assert (await client.get("/jobs", headers=cookie)).status_code == 401  # the sign-in page
 
 
 @pytest.mark.parametrize("ending", ["idle", "absolute", "token_revoked", "token_expired"])
@@ -179,9 +179,9 @@ async def test_sessions_end_on_timeouts_and_with_their_token(
         with db() as session, session.begin():
             token = create_token(session, "person", "admin", 30)
         signed = await client.post("/login", data={"token": token, "next": "/jobs"}, follow_redirects=False)
-        cookie = {"integramon_session": signed.cookies["integramon_session"]}
+        cookie = {"Cookie": "integramon_session=" + signed.cookies["integramon_session"]}
         client.cookies.clear()
-        assert (await client.get("/api/v1/auth/me", cookies=cookie)).status_code == 200
+        assert (await client.get("/api/v1/auth/me", headers=cookie)).status_code == 200
         with db() as session, session.begin():
             if ending == "idle":
                 session.execute(update(ConsoleSession).values(
@@ -196,7 +196,7 @@ async def test_sessions_end_on_timeouts_and_with_their_token(
                 assert session.scalar(select(ConsoleSession.revoked_at)) is not None
         else:
             client.app.state.ctx.tokens.clear()  # past the few-second principal cache
-        assert (await client.get("/api/v1/auth/me", cookies=cookie)).status_code == 401
+        assert (await client.get("/api/v1/auth/me", headers=cookie)).status_code == 401
 
 
 async def test_cookie_is_secure_and_hsts_sent_over_https(app: Any, admin_token: str) -> None:

@@ -74,7 +74,6 @@ async def test_failed_messages_get_error_text_attachments_and_adapter_attributes
             session.execute(
                 select(MessageAttachment.message_guid, func.count()).group_by(MessageAttachment.message_guid)
             )
-            .tuples()
             .all()
         )
         attributes = dict(
@@ -83,7 +82,6 @@ async def test_failed_messages_get_error_text_attachments_and_adapter_attributes
                     MessageAdapterAttribute.message_guid
                 )
             )
-            .tuples()
             .all()
         )
     assert failed
@@ -108,7 +106,6 @@ async def test_rerunning_details_replaces_instead_of_duplicating(
             session.execute(
                 select(MessageAttachment.message_guid, func.count()).group_by(MessageAttachment.message_guid)
             )
-            .tuples()
             .all()
         )
     assert per_message
@@ -158,7 +155,6 @@ async def test_custom_headers_sweep_newest_messages(
             session.execute(
                 select(MessageCustomHeader.message_guid, MessageCustomHeader.name, MessageCustomHeader.value)
             )
-            .tuples()
             .all()
         )
         swept = session.scalar(select(func.count()).where(MessageLog.headers_fetched_at.is_not(None)))
