@@ -25,9 +25,7 @@ OUTBOX_AGE_METRIC = "OutboxOldestAgeSeconds"
 
 
 class MetricSink(Protocol):
-    namespace: str
-
-    def _cloudwatch(self) -> Any: ...
+    def put(self, data: list[dict[str, Any]]) -> None: ...
 
 
 def controller_metric_data(sessions: sessionmaker[Session], at: datetime) -> list[dict[str, Any]]:
@@ -45,5 +43,4 @@ def controller_metric_data(sessions: sessionmaker[Session], at: datetime) -> lis
 
 def publish_controller_metrics(publisher: MetricSink, sessions: sessionmaker[Session], at: datetime) -> None:
     """Send :func:`controller_metric_data` with the queue publisher's client and namespace."""
-    publisher._cloudwatch().put_metric_data(Namespace=publisher.namespace,
-                                            MetricData=controller_metric_data(sessions, at))
+    publisher.put(controller_metric_data(sessions, at))

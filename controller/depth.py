@@ -12,12 +12,12 @@ import logging
 from collections import defaultdict
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from controller.cloudwatch import CloudWatchMetrics
 from controller.controller_metrics import publish_controller_metrics
 from core.db.models.base import utcnow
 from core.db.models.controller import QueueSample
@@ -29,24 +29,11 @@ __all__ = ["CloudWatchPublisher", "QueueDepth", "QueueSampler"]
 log = logging.getLogger(__name__)
 
 
-class CloudWatchPublisher:
+class CloudWatchPublisher(CloudWatchMetrics):
     """Publishes per-group ready jobs (and oldest-ready age) for autoscaling on the backlog."""
 
     READY_METRIC = "ReadyJobs"
     AGE_METRIC = "OldestReadyAgeSeconds"
-
-    def __init__(self, namespace: str, region: str, client: Any = None) -> None:
-        self.namespace = namespace
-        self._region = region
-        self._client = client
-
-    def _cloudwatch(self) -> Any:
-        if self._client is None:
-            import boto3  # imported lazily: most installs never publish to CloudWatch
-
-            session = boto3.session.Session()
-            self._client = session.client("cloudwatch", region_name=session.region_name or self._region)
-        return self._client
 
     def publish(self, depths: list[QueueDepth], at: datetime) -> None:
         ready: dict[str, int] = defaultdict(int)
@@ -61,8 +48,7 @@ class CloudWatchPublisher:
                          "Value": float(ready[group]), "Unit": "Count"})
             data.append({"MetricName": self.AGE_METRIC, "Dimensions": dims, "Timestamp": at,
                          "Value": age[group], "Unit": "Seconds"})
-        for start in range(0, len(data), 1000):  # PutMetricData takes at most 1000 items
-            self._cloudwatch().put_metric_data(Namespace=self.namespace, MetricData=data[start:start + 1000])
+        self.put(data)
 
 
 class QueueSampler:

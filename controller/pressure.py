@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from sqlalchemy import Engine, delete, insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from controller.cloudwatch import CloudWatchMetrics
 from core.db.models.base import utcnow
 from core.db.models.pressure import StorePressureSample
 from core.pressure.database import DatabaseSampler
@@ -32,27 +33,13 @@ __all__ = ["DESIRED_METRIC", "DesiredWorkersPublisher", "PressureSampler"]
 DESIRED_METRIC = "DesiredWorkers"
 
 
-class DesiredWorkersPublisher:
+class DesiredWorkersPublisher(CloudWatchMetrics):
     """Puts ``DesiredWorkers`` per ``WorkerGroup`` into CloudWatch (next to the sampler's ``ReadyJobs``)."""
-
-    def __init__(self, namespace: str, region: str, client: Any = None) -> None:
-        self.namespace = namespace
-        self._region = region
-        self._client = client
-
-    def _cloudwatch(self) -> Any:
-        if self._client is None:
-            import boto3  # imported lazily: most installs never publish to CloudWatch
-
-            session = boto3.session.Session()
-            self._client = session.client("cloudwatch", region_name=session.region_name or self._region)
-        return self._client
 
     def publish(self, report: BottleneckReport) -> None:
         data = [{"MetricName": DESIRED_METRIC, "Dimensions": [{"Name": "WorkerGroup", "Value": g.facts.group}],
                  "Timestamp": report.at, "Value": float(g.desired_workers), "Unit": "Count"} for g in report.groups]
-        if data:
-            self._cloudwatch().put_metric_data(Namespace=self.namespace, MetricData=data)
+        self.put(data)
 
 
 class PressureSampler:
