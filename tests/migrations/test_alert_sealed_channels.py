@@ -23,7 +23,7 @@ from core.db.models.base import JsonType, UtcDateTime, utcnow
 from core.db.session import create_db_engine, make_session_factory
 from core.secrets import SecretBox
 from core.settings import Settings
-from tests.conftest import PG_DB, recreate_pg_database
+from tests.migrations.conftest import fresh_database_url
 
 HOOK = "https://ops:canary-pw-1102@hooks.example/services/canary-path-1102?sig=canary-query-1102"
 GONE = "https://hooks.example/removed/canary-gone-1102"
@@ -55,11 +55,7 @@ NOTE = sa.table("alert_notification", sa.column("id", sa.BigInteger), sa.column(
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 's.db'}"
-    name = f"{PG_DB}_m1102"
-    recreate_pg_database(name)
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    return fresh_database_url(request.param, tmp_path, "m1102")
 
 
 def _insert_old_rows(engine: sa.Engine) -> None:

@@ -24,7 +24,7 @@ from core.defaults import DEFAULT_SCHEDULES
 from core.schedules.arguments import UnreadableArguments, schedule_arguments
 from core.secrets import SecretBox
 from core.settings import Settings
-from tests.conftest import PG_DB, recreate_pg_database
+from tests.migrations.conftest import fresh_database_url
 
 SECRET_ARGS: dict[str, Any] = {"api_token": "canary-token-1101", "counter": "c",
                                "nested": {"hook": "https://hooks.example/canary-path-1101"}}
@@ -41,11 +41,7 @@ JOB_RUN = sa.table("job_run", sa.column("job_config_id", sa.Integer), sa.column(
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 's.db'}"
-    name = f"{PG_DB}_m1101"
-    recreate_pg_database(name)
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    return fresh_database_url(request.param, tmp_path, "m1101")
 
 
 def _raw(engine: sa.Engine) -> dict[str, tuple[Any, str]]:

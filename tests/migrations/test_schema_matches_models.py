@@ -14,9 +14,7 @@ from sqlalchemy import inspect
 from core.db.migrate import alembic_config, upgrade
 from core.db.models import Base
 from core.db.session import create_db_engine
-from tests.conftest import PG_DB, recreate_pg_database
-
-PG_MIGRATION_DB = f"{PG_DB}_migration"  # named after the run's test database: side-by-side runs do not collide
+from tests.migrations.conftest import fresh_database_url
 
 
 def schema_diff(url: str) -> list[Any]:
@@ -31,10 +29,7 @@ def schema_diff(url: str) -> list[Any]:
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'm.db'}"
-    recreate_pg_database(PG_MIGRATION_DB)
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_MIGRATION_DB}"
+    return fresh_database_url(request.param, tmp_path, "migration")
 
 
 def test_migrated_schema_equals_models(fresh_url: str) -> None:
