@@ -82,6 +82,12 @@ def test_controller_and_api_wait_for_their_dependencies(pg: PgCluster, tmp_path:
             wait_until(lambda: _status(settings.api_port, "/health/ready") == 503
                        and httpx.get(f"http://127.0.0.1:{settings.api_port}/health/ready").json()["database"],
                        timeout=START_S, what="the API to reach the database")
+            # the outage trackers write their recovery line at their own next success, which can come a
+            # moment after the checks above saw the recovery: wait for it before the processes stop
+            wait_until(lambda: "PostgreSQL is back" in (tmp_path / "api.log").read_text(), timeout=START_S,
+                       what="the API to log the database's recovery")
+            wait_until(lambda: "is back" in (tmp_path / "controller.log").read_text(), timeout=START_S,
+                       what="the controller to log the recovery")
     finally:
         redis.kill()  # after both processes stopped: their logs end with the recovery
     controller_log = (tmp_path / "controller.log").read_text()
