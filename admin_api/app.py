@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,6 +29,7 @@ from admin_api.observability.api_stats import ApiStatsMiddleware
 from admin_api.openapi_doc import CompletedJsonPlugin
 from admin_api.security_headers import add_security_headers
 from admin_api.swagger import SWAGGER_ASSETS, LocalSwaggerPlugin
+from core.closing import close_within, stop_task
 from core.db.session import normalise_url
 from core.resources import open_resources
 from core.secrets import SecretBox
@@ -55,12 +55,10 @@ def _lifespan(settings: Settings, pool_size: int) -> Any:
             try:
                 yield
             finally:
-                for task in (flusher, watch):
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                await stop_task("API request statistics flusher", flusher)
+                await stop_task("dependency watch", watch)
                 if pages is not None:
-                    await pages.close()
+                    await close_within("jobs list pool", pages.close())
 
     return lifespan
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, cast
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from core.closing import close_within
 from core.db.schema import require_current_schema_at, schema_if_reachable
 from core.db.session import create_db_engine, make_session_factory, normalise_url
 from core.errors import ServiceUnavailable
@@ -166,9 +167,9 @@ async def open_resources(settings: Settings, *, pool_size: int = 5, check: bool 
             yield resources
         finally:
             try:
-                await resources.close_cpi()
+                await close_within("CPI clients", resources.close_cpi())
             finally:
-                await resources.close_enqueuer()
+                await close_within("enqueue ledger pool", resources.close_enqueuer())
     finally:
-        await redis.aclose()
+        await close_within("Redis client", redis.aclose())
         resources.dispose_engine()
