@@ -14,7 +14,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-import psycopg
 from redis.exceptions import RedisError
 
 from core.errors import ServiceUnavailable
@@ -36,12 +35,19 @@ def dependency_of(exc: BaseException) -> str | None:
             return current.dependency
         if isinstance(current, RedisError):
             return REDIS
-        if isinstance(current, psycopg.OperationalError) or _sqlalchemy_outage(current):
+        if _psycopg_outage(current) or _sqlalchemy_outage(current):
             return DATABASE
         if type(current).__module__.startswith("pika"):
             return RABBITMQ
         current = current.__cause__ or current.__context__
     return None
+
+
+def _psycopg_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` is psycopg's word for an unreachable database; looked up like SQLAlchemy's below
+    (a worker imports psycopg only once it first writes the ledger or checks the schema)."""
+    pg = sys.modules.get("psycopg")
+    return pg is not None and isinstance(exc, pg.OperationalError)
 
 
 def _sqlalchemy_outage(exc: BaseException) -> bool:

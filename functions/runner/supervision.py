@@ -21,7 +21,6 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-import psycopg
 from redis.exceptions import BusyLoadingError, ReadOnlyError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -53,7 +52,8 @@ def transient_dependency(exc: BaseException) -> str | None:
     """The dependency whose unavailability ``exc`` shows (``REDIS`` / ``DATABASE``), None for other errors."""
     if isinstance(exc, _REDIS_DOWN):
         return REDIS
-    if isinstance(exc, psycopg.OperationalError) or _sqlalchemy_disconnect(exc):
+    pg = sys.modules.get("psycopg")  # not imported here: a process without psycopg cannot hold its errors
+    if (pg is not None and isinstance(exc, pg.OperationalError)) or _sqlalchemy_disconnect(exc):
         return DATABASE
     if isinstance(exc, LedgerError) and exc.__cause__ is not None:
         return transient_dependency(exc.__cause__)
