@@ -13,12 +13,14 @@ raises and the worker's supervisor calls it again after a backoff, which retries
 The writes are idempotent (terminal rows are never overwritten, an attempt row is inserted once, and only
 for a run the ledger knows), so a commit whose acknowledgement was lost does no harm when repeated.
 
-On PostgreSQL a batch is one statement (data-modifying CTEs over unnest'ed arrays) run in autocommit
+On PostgreSQL a batch is one statement (data-modifying CTEs over one JSON row set) run in autocommit
 on the recorder's own async psycopg connection: one round trip per batch whatever its size, no thread hop.
 
-Batching: the flush timer (``flush_interval_s``) only runs while ``executing()`` says jobs still run
-whose endings may join the batch; when it says 0 (nothing runs, or the worker reached its bound on
-jobs held awaiting the ledger and claims nothing) the batch is written at once.
+Batching: an ending waits at most ``flush_interval_s`` for others to join it: while ``executing()``
+says jobs still run whose endings may join, or (when it says 0) until one interval after the previous
+batch was cut, so a quiet worker's ending is written at once and a stream of short jobs is written
+about once per interval. When it says -1 (the worker reached its bound on jobs held awaiting the
+ledger and claims nothing) the batch is written at once.
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ class LedgerRecorder:
 
     def __init__(self, database_url: str, flush_interval_s: float,
                  on_committed: Callable[[list[Any]], Awaitable[None]],
-                 executing: Callable[[], int] = lambda: 0, *, engine: Callable[[], Engine] | None = None) -> None:
+                 executing: Callable[[], int] = lambda: -1, *, engine: Callable[[], Engine] | None = None) -> None:
         """``database_url`` decides the write path: on PostgreSQL the recorder opens its own psycopg
         connection (no SQLAlchemy at all); other databases are written through ``engine()``, called on
         the first write, so a worker's ORM engine is only created where it is really used."""
@@ -111,6 +113,7 @@ class LedgerRecorder:
         self._dirty = asyncio.Event()
         self._closing = False
         self._busy_since: float | None = None
+        self._last_flush = float("-inf")  # loop time the latest batch was cut
         self._set_based = dialect_of(database_url) == "postgresql"
         self._dsn = psycopg_dsn(database_url) if self._set_based else ""
         if not self._set_based and engine is None:
@@ -165,6 +168,7 @@ class LedgerRecorder:
                     await self._dirty.wait()
                     continue
                 await self._gather()
+                self._last_flush = asyncio.get_running_loop().time()
                 self._batch = _Batch(self._starts, self._ends)
                 self._starts, self._ends = [], []
             await self._flush(self._batch)
@@ -173,19 +177,23 @@ class LedgerRecorder:
     async def _gather(self) -> None:
         """Let more records join the batch. Endings keep their jobs leased (and count toward the
         worker's bound on held jobs), so once one is queued the batch waits at most one flush
-        interval, and not at all when ``executing()`` is 0; attempt starts hold nothing, so alone they
-        wait up to START_DELAY_S for their job's ending to join them (one write per short job instead
-        of two)."""
+        interval: less when ``executing()`` is 0 (no running function whose ending could join), and not
+        at all when it is negative (the worker's held bound is reached) or when no batch was cut
+        within the last interval (a quiet worker's ending is written at once). In a stream of short
+        jobs batches are thus cut at most once per interval: a faster database must not turn into one
+        write and one Redis finish per job. Attempt starts hold nothing, so alone they wait up to
+        START_DELAY_S for their job's ending to join them (one write per short job instead of two)."""
         loop = asyncio.get_running_loop()
         start_deadline = loop.time() + max(self._interval, START_DELAY_S)
         end_deadline: float | None = None
         while not self._closing:
             if self._ends:
-                if self._executing() <= 0:
+                waiting = self._executing()
+                if waiting < 0:
                     return
                 if end_deadline is None:
                     end_deadline = loop.time() + self._interval
-                deadline = end_deadline
+                deadline = min(end_deadline, self._last_flush + self._interval) if waiting == 0 else end_deadline
             else:
                 deadline = start_deadline
             left = deadline - loop.time()

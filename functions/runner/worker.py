@@ -152,10 +152,10 @@ class GroupWorker:
         return min(self._limit - self._executing(), held_limit(self._limit) - len(self._running))
 
     def _flush_can_wait(self) -> int:
-        """For the recorder's batching: the running functions whose endings a batch may wait for,
-        0 (write at once) when none runs or when the held bound stops the claim loop."""
+        """For the recorder's batching: the running functions whose endings a batch may wait for (0 when
+        none runs), or -1 (write at once) when the held bound stops the claim loop."""
         if len(self._running) >= held_limit(self._limit):
-            return 0
+            return -1
         return self._executing()
 
     async def run(self) -> WorkerStats:
