@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 
 from admin_api.app import create_app
-from admin_api.heap import settle_heap
+from core.heap import settle_heap
 from core.logsafe import install_log_masking
 from core.settings import load_settings
 
@@ -15,5 +15,5 @@ __all__ = ["build"]
 def build() -> Litestar:
     install_log_masking()
     app = create_app(load_settings())
-    settle_heap()  # after the app is built: its objects leave the collector's reach (admin_api.heap)
+    settle_heap()  # after the app is built: its objects leave the collector's reach (core.heap)
     return app

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from admin_api.app import create_app
 from admin_api.auth.services import MAX_EXPIRY_DAYS, ROLES, TokenNotFound, create_token, list_tokens, revoke_token
-from admin_api.heap import settle_heap
 from admin_api.metrics.prometheus import MULTIPROC_ENV
 from core.db.migrate import require_current_schema_at
 from core.db.session import create_db_engine, make_session_factory
 from core.errors import ConfigError, ServiceUnavailable
+from core.heap import settle_heap
 from core.resources import check_database
 from core.settings import Settings
 
@@ -74,7 +74,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
                     log_level=settings.log_level.lower(), access_log=False, **_proxy_options(settings))
     else:
         app = create_app(settings)
-        settle_heap()  # see admin_api.heap
+        settle_heap()  # see core.heap
         uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=False,
                     **_proxy_options(settings))
     return 0

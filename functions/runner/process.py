@@ -14,6 +14,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from typing import TYPE_CHECKING, Any, cast
 
 from core.errors import ConfigError, ServiceUnavailable
+from core.heap import settle_heap
 from core.outage import OutageLog, backoff_s
 from core.queues.catalog import GROUPS, validate
 from core.queues.catalog import group as catalog_group
@@ -101,6 +102,7 @@ async def serve(settings: Settings, *, group: str | None = None, queue: str | No
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, worker.request_stop)
+            settle_heap(collect=False)  # a worker process (not a test calling serve()): see core.heap
         return await worker.run()
 
 
@@ -127,6 +129,7 @@ async def serve_all_groups(settings: Settings, *, burst: bool = False) -> list[W
 
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop_all)
+        settle_heap(collect=False)  # see core.heap
         return list(await asyncio.gather(*(w.run() for w in workers)))
 
 
