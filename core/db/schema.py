@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import psycopg
-
 from core.db.revisions import missing_revisions
 from core.db.session import create_db_engine, dialect_of, psycopg_dsn
 from core.errors import ConfigError, ServiceUnavailable
@@ -40,6 +38,8 @@ def database_heads(url: str) -> frozenset[str]:
     """
     if dialect_of(url) != "postgresql":
         return _heads_via_sqlalchemy(url)
+    import psycopg  # here, not at import: importing this module must not cost a process psycopg's import
+
     try:
         with psycopg.connect(psycopg_dsn(url), autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
             row = conn.execute("select to_regclass('alembic_version') is not null").fetchone()
