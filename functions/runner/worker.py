@@ -202,7 +202,7 @@ class GroupWorker:
                     return
             # without the wake-up listener (pub/sub reconnecting) new work is found by polling
             timeout = poll if self._listening else min(poll, _FALLBACK_POLL_S)
-            if next_due is not None:
+            if next_due is not None and self._free_slots() > 0:  # a full worker waits for a slot, not the timer
                 timeout = min(timeout, max(0.0, next_due / 1000 - time.time()))
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)

@@ -6,6 +6,7 @@ Real worker runtime in this process (so the claims it makes can be counted), rea
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from core.queues.catalog import function
@@ -71,3 +72,28 @@ async def _ran(res: Any, job_id: str) -> bool:
 
 async def _all_ran(res: Any, ids: list[str]) -> bool:
     return len(await res.redis.hmget("runs", ids)) == len(ids) and all(await res.redis.hmget("runs", ids))
+
+
+async def test_a_full_worker_does_not_spin_when_a_deferred_job_falls_due(settings: Settings) -> None:
+    """The next-due timer of the last full claim only matters while a slot is free: a one-slot worker
+    busy with a long job waits for the slot (the old loop spun at 0 s timeouts, burning a core)."""
+    async with open_resources(settings) as res:
+        worker = GroupWorker(res, group="periodic", queues=["periodic_run"], implementations=dict(JOBS),
+                             concurrency=ConcurrencySource(res.sessions, "periodic", fixed=1))
+        task = asyncio.create_task(worker.run())
+        try:
+            await _until(lambda: _listening(worker), "the worker to serve")
+            deferred = await res.enqueuer.enqueue(function("noop"), {"counter": "runs"}, defer_s=0.3)
+            await asyncio.sleep(0.1)  # its count wake-up: a full claim finds nothing due, notes when it is
+            await res.enqueuer.enqueue(function("sleep"), {"seconds": 1.5, "counter": "runs"})
+            await asyncio.sleep(0.5)  # the sleep job holds the only slot; the deferred job is now due
+            cpu_before, wall_before = time.process_time(), time.monotonic()
+            await asyncio.sleep(0.8)
+            cpu = time.process_time() - cpu_before
+            wall = time.monotonic() - wall_before
+            assert cpu < wall / 2, f"{cpu:.2f} s of CPU in {wall:.2f} s while waiting for the slot"
+            assert deferred is not None
+            await _until(lambda: _ran(res, deferred), "the deferred job to run once the slot is free")
+        finally:
+            worker.request_stop()
+            await asyncio.wait_for(task, 15)
