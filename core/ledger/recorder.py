@@ -38,6 +38,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+import psycopg
 
 from core.clock import utcnow
 from core.db.session import dialect_of, psycopg_dsn
@@ -46,7 +47,6 @@ from core.events.topics import EVENT_TOPICS
 from core.ledger.states import NOT_TERMINAL_SQL, AttemptStatus, RunStatus
 
 if TYPE_CHECKING:
-    import psycopg
     from sqlalchemy import Engine
 
 __all__ = ["LOST", "AttemptRecord", "LedgerRecorder"]
@@ -245,8 +245,6 @@ class LedgerRecorder:
         statement = pg_batch_statement(starts, new_attempts, ends, utcnow())
         if statement is None:
             return
-        import psycopg  # here: a worker loads psycopg with its first batch, not before its first job
-
         conn = self._conn
         try:
             if conn is None or conn.closed:

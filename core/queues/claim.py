@@ -126,9 +126,8 @@ class JobClaimer:
         for i, (name, jid) in enumerate(named):
             taken, payload, attempt, aborted, score = raw[5 * i:5 * i + 5]
             if int(taken):
-                job = ClaimedJob(name, jid, int(float(score)), payload or b"", int(attempt), bool(int(aborted)))
-                self._held[jid] = job
-                jobs.append(job)
+                jobs.append(self._hold(ClaimedJob(name, jid, int(float(score)), payload or b"", int(attempt),
+                                                  bool(int(aborted)))))
         return jobs
 
     async def _take_leases(self, reserved: list[tuple[str, str, int]], now_ms: int) -> list[ClaimedJob]:
@@ -142,10 +141,13 @@ class JobClaimer:
         for i, (name, jid, score) in enumerate(reserved):
             taken, payload, attempt, aborted = raw[4 * i:4 * i + 4]
             if int(taken):
-                job = ClaimedJob(name, jid, score, payload or b"", int(attempt), bool(int(aborted)))
-                self._held[jid] = job
-                jobs.append(job)
+                jobs.append(self._hold(ClaimedJob(name, jid, score, payload or b"", int(attempt), bool(int(aborted)))))
         return jobs
+
+    def _hold(self, job: ClaimedJob) -> ClaimedJob:
+        """Remember a job this worker now leases (until it is finished)."""
+        self._held[job.job_id] = job
+        return job
 
     async def finish(self, items: list[RedisFinish]) -> None:
         """Apply a batch of finishes in one script call (atomic per batch)."""

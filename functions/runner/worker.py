@@ -25,9 +25,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from arq.jobs import deserialize_job_raw
 
@@ -50,6 +50,7 @@ from functions.runner.tuning import ConcurrencySource
 __all__ = ["ENDINGS_IN_FLIGHT_MIN", "GroupWorker", "WorkerStats", "held_limit"]
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 _FALLBACK_POLL_S = 0.2  # claim interval while the wake-up listener is reconnecting
 _NAMED_HELD_MAX = 64  # named jobs remembered while no slot is free; past that a full claim finds them
 _LAST_WRITE_S = 2.0  # at shutdown, how long endings may still wait for the ledger and Redis
@@ -187,12 +188,7 @@ class GroupWorker:
             elif free > 0:
                 self._full_claim = False
                 self._named.clear()  # the full claim finds them, in the fair order
-                self._claim_busy_since = time.monotonic()
-                try:
-                    jobs, next_due = await self._claimer.claim(free)
-                finally:
-                    self._claim_busy_since = None
-                self._outages.recovered(REDIS)
+                jobs, next_due = await self._claiming(self._claimer.claim(free))
                 self._drained = len(jobs) < free
                 for job in jobs:
                     self._start(job)
@@ -215,14 +211,18 @@ class GroupWorker:
         self._named = []
         if rest:
             self._full_claim = True
+        for job in await self._claiming(self._claimer.claim_named(named)):
+            self._start(job)
+
+    async def _claiming(self, claim: Awaitable[_T]) -> _T:
+        """Await one claim call, timed for the stall check (``_stall``); its success means Redis is up."""
         self._claim_busy_since = time.monotonic()
         try:
-            jobs = await self._claimer.claim_named(named)
+            result = await claim
         finally:
             self._claim_busy_since = None
         self._outages.recovered(REDIS)
-        for job in jobs:
-            self._start(job)
+        return result
 
     async def _queues_empty(self) -> bool:
         async with self.resources.redis.pipeline(transaction=False) as pipe:
