@@ -7,7 +7,11 @@ as the same-run reference for what a durable commit costs on this machine right 
 PING for one Redis round trip at the same cadence. Pickup from the call can be no faster than the
 commit plus two Redis round trips (the enqueue script, whose wake-up reaches the worker with its
 reply, and the worker's one-step claim): printed as ``floor_p50_ms``, the sum of those medians.
-Usage: python -m bench.latency [--jobs N] [--gap-ms G]
+``--sweep-ms`` repeats the measurement at other gaps with the same worker (``by_gap_ms`` in the JSON):
+on a virtual machine whose idle vCPUs halt, every hop of the path costs more the longer the machine
+sat idle before it, so the floor and the pickup move together with the gap; the main figures stay
+those of ``--gap-ms``.
+Usage: python -m bench.latency [--jobs N] [--gap-ms G] [--sweep-ms G1,G2,...]
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ async def _measure(settings: Settings, jobs: int, gap_s: float) -> Samples:
     plain: list[float] = []
     ping: list[float] = []
     async with open_resources(settings) as res:
+        await res.redis.delete(STAMPS)
         spec = NOOP
         dsn = "postgresql://" + res.engine.url.render_as_string(hide_password=False).split("://", 1)[1]
         reference = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
@@ -70,11 +75,27 @@ async def _measure(settings: Settings, jobs: int, gap_s: float) -> Samples:
     return from_call, from_return, plain, ping
 
 
+def _summary(samples: Samples) -> dict[str, float]:
+    """The medians of one sweep step, and its floor."""
+    from_call, from_return, plain, ping = samples
+    row = {f"{name}_p50_ms": round(percentile(values, 50), 2)
+           for name, values in (("enqueue_call", from_call), ("after_return", from_return),
+                                ("plain_insert", plain), ("redis_ping", ping))}
+    row["enqueue_call_p99_ms"] = round(percentile(from_call, 99), 2)
+    row["floor_p50_ms"] = round(percentile(plain, 50) + 2 * percentile(ping, 50), 2)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--gap-ms", type=float, default=20)
+    parser.add_argument("--sweep-ms", default="2,5,10", help="other gaps to measure (comma-separated ms, '' for none)")
     args = parser.parse_args()
+    try:
+        sweep = [float(g) for g in args.sweep_ms.split(",") if g.strip()]
+    except ValueError:
+        raise SystemExit(f"--sweep-ms: not a comma-separated list of numbers: {args.sweep_ms!r}") from None
     with tempfile.TemporaryDirectory() as tmp, private_redis_server(Path(tmp)) as redis_url:
         settings = bench_settings("latency", 0, Path(tmp), redis_url=redis_url)
         worker = subprocess.Popen(integramon_cmd("worker", "--group", "periodic", "--concurrency", "10"),
@@ -85,6 +106,7 @@ def main() -> None:
                 time.sleep(0.05)
             time.sleep(1.0)  # idle
             from_call, from_return, plain, ping = asyncio.run(_measure(settings, args.jobs, args.gap_ms / 1000))
+            by_gap = {f"{gap:g}": _summary(asyncio.run(_measure(settings, args.jobs, gap / 1000))) for gap in sweep}
         finally:
             worker.terminate()
             worker.wait(30)
@@ -95,12 +117,17 @@ def main() -> None:
         for pct in (50, 95, 99):
             result[f"{name}_p{pct}_ms"] = round(percentile(values, pct), 2)
     result["floor_p50_ms"] = round(percentile(plain, 50) + 2 * percentile(ping, 50), 2)
+    result["by_gap_ms"] = by_gap
     result.update({"target_p50_ms": 1.5, "target_p99_ms": 5, "load_average": [round(x, 2) for x in os.getloadavg()]})
     result["targets_met"] = result["enqueue_call_p50_ms"] <= 1.5 and result["enqueue_call_p99_ms"] <= 5
     print(f"{'measured from':16} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for name, _values in measured:
         print(f"{name:16} {result[name + '_p50_ms']:>8} {result[name + '_p95_ms']:>8} {result[name + '_p99_ms']:>8}")
     print(f"floor from the call (durable INSERT + 2 Redis round trips, medians): {result['floor_p50_ms']} ms")
+    for gap, row in by_gap.items():
+        print(f"gap {gap:>4} ms: from the call p50 {row['enqueue_call_p50_ms']} ms, "
+              f"after return {row['after_return_p50_ms']}, floor {row['floor_p50_ms']} "
+              f"(INSERT {row['plain_insert_p50_ms']}, PING {row['redis_ping_p50_ms']})")
     print(json.dumps(result))
 
 
