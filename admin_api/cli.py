@@ -1,4 +1,5 @@
-"""``integramon api`` (serve the admin API and console with uvicorn) and ``integramon token create|list|revoke``."""
+"""``integramon api`` (serve the admin API and console with uvicorn), ``integramon token create|list|revoke``
+and ``integramon secrets rotate`` (admin_api.secrets_cli)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from admin_api.app import create_app
 from admin_api.auth.services import MAX_EXPIRY_DAYS, ROLES, TokenNotFound, create_token, list_tokens, revoke_token
 from admin_api.metrics.prometheus import MULTIPROC_ENV
+from admin_api.secrets_cli import register as register_secrets
 from core.db.migrate import require_current_schema_at
 from core.db.session import create_db_engine, make_session_factory
 from core.errors import ConfigError, ServiceUnavailable
@@ -47,6 +49,7 @@ def register(subparsers: Any) -> None:
     revoke = token_sub.add_parser("revoke", help="revoke a token and end its console sessions")
     revoke.add_argument("name", help="token name (see token list)")
     revoke.set_defaults(handler=_revoke_token)
+    register_secrets(subparsers)
 
 
 def _days(raw: str) -> int:

@@ -5,7 +5,8 @@ folder (mode 0600), so the embedded mode works out of the box and a restart can 
 
 Rotation: ``INTEGRAMON_SECRET_KEY`` may hold several comma-separated keys, the new one first. New
 secrets are encrypted with the first key; every key still decrypts (Fernet's MultiFernet), so old
-tenant secrets stay readable until re-saved, and the old key can be dropped once none remains.
+values stay readable; ``integramon secrets rotate`` (core.key_rotation) re-encrypts every stored
+value with the first key and says when no value needs an older one, so that key can be dropped.
 """
 
 from __future__ import annotations
@@ -41,10 +42,13 @@ class SecretBox:
     def __init__(self, settings: Settings) -> None:
         keys = _load_keys(settings)
         try:
-            self._fernet = MultiFernet([Fernet(key) for key in keys])
+            fernets = [Fernet(key) for key in keys]
+            self._fernet = MultiFernet(fernets)
         except ValueError as exc:
             raise ConfigError("INTEGRAMON_SECRET_KEY is not a comma-separated list of valid Fernet keys "
                               "(32 url-safe base64 bytes each)") from exc
+        self._newest = fernets[0]
+        self.key_count = len(fernets)
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
@@ -55,6 +59,21 @@ class SecretBox:
     def decrypt_bytes(self, token: str) -> bytes:
         try:
             return self._fernet.decrypt(token.encode())
+        except InvalidToken as exc:
+            raise ConfigError("a stored secret cannot be decrypted with the configured secret key") from exc
+
+    def is_newest(self, token: str) -> bool:
+        """Whether ``token`` opens with the first (newest) key, i.e. needs no older key."""
+        try:
+            self._newest.decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
+
+    def reseal(self, token: str) -> str:
+        """``token``'s plaintext encrypted again with the newest key (ConfigError when no key opens it)."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
         except InvalidToken as exc:
             raise ConfigError("a stored secret cannot be decrypted with the configured secret key") from exc
 

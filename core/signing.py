@@ -3,7 +3,8 @@
 A derived key per purpose (HMAC-SHA256 of the secret key and the purpose label) means a signature
 made for archive manifests can never be replayed as anything else, and the Fernet key itself is never
 used for two jobs. When ``INTEGRAMON_SECRET_KEY`` lists several keys (comma-separated, newest first)
-we sign with the first and accept any, so rotating the key does not orphan old archives.
+we sign with the first and accept any, so rotating the key does not orphan old archives; ``integramon
+archive resign`` signs old manifests again with the first key before an older one is dropped.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ class Signer:
     def sign(self, document: dict[str, Any]) -> str:
         """Hex signature of ``document`` (key order and whitespace do not matter)."""
         return hmac.new(self._keys[0], _canonical(document), hashlib.sha256).hexdigest()
+
+    def is_newest(self, document: dict[str, Any], signature: object) -> bool:
+        """Whether ``signature`` was made with the newest key (``verify`` accepts every configured key)."""
+        return isinstance(signature, str) and hmac.compare_digest(self.sign(document), signature)
 
     def verify(self, document: dict[str, Any], signature: object) -> bool:
         if not isinstance(signature, str):

@@ -43,6 +43,7 @@ COMMAND_OWNERS: dict[str, str] = {
     "controller": "controller.cli",
     "api": "admin_api.cli",
     "token": "admin_api.cli",
+    "secrets": "admin_api.cli",
     "archive": "functions.archive.cli",
 }
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from core.signing import Signer
 
-__all__ = ["FORMAT", "MANIFEST_PURPOSE", "SIGNATURE_FIELD", "Bundle", "data_key", "decode", "encode", "manifest_key",
-           "sha256", "sign_manifest", "unsigned"]
+__all__ = ["FORMAT", "MANIFEST_PURPOSE", "SIGNATURE_FIELD", "Bundle", "data_key", "decode", "encode", "encode_manifest",
+           "manifest_key", "sha256", "sign_manifest", "unsigned"]
 
 FORMAT = "ndjson+gzip/v1"
 MANIFEST_PURPOSE = "archive-manifest/v1"
@@ -57,7 +57,12 @@ class Bundle:
 
     @property
     def manifest_bytes(self) -> bytes:
-        return json.dumps(self.manifest, indent=2, sort_keys=True).encode()
+        return encode_manifest(self.manifest)
+
+
+def encode_manifest(manifest: dict[str, Any]) -> bytes:
+    """A manifest as it is stored (one layout, for export and for ``archive resign``)."""
+    return json.dumps(manifest, indent=2, sort_keys=True).encode()
 
 
 def unsigned(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""``integramon archive restore --tenant T --day D``: read an archived tenant-day back, with a progress bar."""
+"""``integramon archive restore --tenant T --day D``: read an archived tenant-day back, with a progress bar;
+``integramon archive resign``: sign old manifests again with the newest key (functions.archive.resign)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from core.settings import Settings
 from core.signing import Signer
 from core.storage import open_store
 from functions.archive.bundle import MANIFEST_PURPOSE
+from functions.archive.resign import manifest_keys, resign_manifests
 from functions.archive.restore import load_archive, restore_records
 
 __all__ = ["register"]
@@ -31,6 +33,10 @@ def register(subparsers: Any) -> None:
     restore.add_argument("--day", required=True, help="day to restore, YYYY-MM-DD (UTC)")
     restore.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
     restore.set_defaults(handler=_restore)
+    resign = actions.add_parser("resign", help="sign archive manifests again with the newest INTEGRAMON_SECRET_KEY")
+    resign.add_argument("--dry-run", action="store_true", help="count what would change, write nothing")
+    resign.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
+    resign.set_defaults(handler=_resign)
 
 
 def _day(value: str) -> date:
@@ -67,4 +73,22 @@ def _restore(args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
     print(f"restored {result.restored} of {result.archived} archived messages of tenant {tenant_id} on {day} "
           f"({result.already_present} already present)")
+    return 0
+
+
+def _resign(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when every manifest is signed with the newest key (an older one can then go), 1 when
+    some manifest was refused (named: unsigned, altered or another installation's)."""
+    store = open_store(settings)
+    keys = manifest_keys(store)
+    with tqdm(total=len(keys), unit="manifest", desc="resign", disable=args.no_progress, file=sys.stderr) as bar:
+        report = resign_manifests(store, Signer(settings, MANIFEST_PURPOSE), keys, dry_run=args.dry_run,
+                                  progress=bar.update)
+    print(f"{report.manifests} manifest(s): {report.newest} already signed with the newest key, {report.resigned} "
+          f"{'to sign' if args.dry_run else 'signed'} again, {report.refused} refused")
+    if report.refused:
+        more = ", ..." if report.refused > len(report.refused_keys) else ""
+        print(f"refused (unsigned, unreadable, or no configured key verifies them; left as they are): "
+              f"{', '.join(report.refused_keys)}{more}")
+        return 1
     return 0

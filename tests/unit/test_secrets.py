@@ -55,3 +55,19 @@ def test_key_rotation_new_key_first_old_keys_still_decrypt(tmp_path: Path) -> No
 def test_a_bad_key_list_is_a_config_error(tmp_path: Path, value: str) -> None:
     with pytest.raises(ConfigError, match="comma-separated"):
         SecretBox(Settings(data_dir=tmp_path, secret_key=value))
+
+
+def test_reseal_moves_a_value_to_the_newest_key(tmp_path: Path) -> None:
+    """What ``integramon secrets rotate`` does per value: tell whether it needs an older key, seal it again."""
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    under_old = SecretBox(Settings(data_dir=tmp_path, secret_key=old_key)).encrypt("client-secret")
+    rotated = SecretBox(Settings(data_dir=tmp_path, secret_key=f"{new_key},{old_key}"))
+    assert rotated.key_count == 2
+    assert not rotated.is_newest(under_old)
+    resealed = rotated.reseal(under_old)
+    assert rotated.is_newest(resealed)
+    assert SecretBox(Settings(data_dir=tmp_path, secret_key=new_key)).decrypt(resealed) == "client-secret"
+    stranger = SecretBox(Settings(data_dir=tmp_path, secret_key=Fernet.generate_key().decode())).encrypt("x")
+    assert not rotated.is_newest(stranger)
+    with pytest.raises(ConfigError, match="cannot be decrypted"):
+        rotated.reseal(stranger)

@@ -101,3 +101,50 @@ async def test_a_rotated_key_list_still_restores_old_archives(
     code, err = _restore(stranger, monkeypatch, capsys)
     assert code == 2
     assert "signature does not match" in err
+
+
+def _resign(settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+            *words: str) -> tuple[int, str]:
+    for name, value in settings_to_env(settings).items():
+        monkeypatch.setenv(name, value)
+    code = main(["archive", "resign", "--no-progress", *words])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, captured.out
+
+
+async def test_resign_moves_old_manifests_to_the_newest_key_and_refuses_unsigned_ones(
+    db: sessionmaker[Session], tenant_id: int, settings: Settings,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After ``archive resign`` the old key can go: restore works with the new key alone. A manifest
+    that is unsigned (or verified by no configured key) is named, left as it is, and exits 1."""
+    from functions.archive.export import archive_day
+
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    _seed(db, tenant_id)
+    archive_day(dataclasses.replace(settings, secret_key=old_key), db, tenant_id, OLD_DAY, prune=False)
+    rotated = dataclasses.replace(settings, secret_key=f"{new_key},{old_key}")
+    store = open_store(settings)
+    store.put_bytes("archive/tenant=999/day=2001-01-01/manifest.json", b'{"sha256": "00"}')  # unsigned
+    before = store.get_bytes(manifest_key(tenant_id, OLD_DAY))
+
+    code, out = _resign(rotated, monkeypatch, capsys, "--dry-run")
+    assert code == 1, out
+    assert "2 manifest(s): 0 already signed with the newest key, 1 to sign again, 1 refused" in out
+    assert "archive/tenant=999/day=2001-01-01/manifest.json" in out
+    assert store.get_bytes(manifest_key(tenant_id, OLD_DAY)) == before
+
+    code, out = _resign(rotated, monkeypatch, capsys)
+    assert code == 1, out
+    assert "1 signed again, 1 refused" in out
+    assert store.get_bytes("archive/tenant=999/day=2001-01-01/manifest.json") == b'{"sha256": "00"}'
+    resigned = json.loads(store.get_bytes(manifest_key(tenant_id, OLD_DAY)))
+    assert unsigned(resigned) == unsigned(json.loads(before))  # only the signature changed
+
+    store.delete("archive/tenant=999/day=2001-01-01/manifest.json")
+    code, out = _resign(rotated, monkeypatch, capsys)
+    assert code == 0, out
+    assert "1 manifest(s): 1 already signed with the newest key, 0 signed again, 0 refused" in out
+    code, err = _restore(dataclasses.replace(settings, secret_key=new_key), monkeypatch, capsys)
+    assert code == 0, err
