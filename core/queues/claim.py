@@ -74,7 +74,9 @@ class JobClaimer:
     """Claims, renews and finishes jobs for a fixed list of queues on behalf of one worker."""
 
     def __init__(self, redis: Redis, queues: list[str], worker_id: str, lease_ms: int,
-                 scan_limit: int | None = None) -> None:
+                 scan_limit: int | None = None, *, claim_redis: Redis | None = None) -> None:
+        """``claim_redis``: the client the claim scripts run on (the worker gives its claim loop a
+        connection of its own, see ``GroupWorker``); renewals, finishes and abort reads use ``redis``."""
         # scan_limit is accepted for callers of the earlier claim script; a claim now reads only
         # the jobs it takes, so there is nothing to limit.
         del scan_limit
@@ -82,9 +84,10 @@ class JobClaimer:
         self._queues = list(queues)
         self._worker_id = worker_id
         self._lease_ms = lease_ms
-        self._reserve = script(redis, Lua.CLAIM_RESERVE)
-        self._lease = script(redis, Lua.CLAIM_LEASE)
-        self._named = script(redis, Lua.CLAIM_NAMED)
+        claims = claim_redis if claim_redis is not None else redis
+        self._reserve = script(claims, Lua.CLAIM_RESERVE)
+        self._lease = script(claims, Lua.CLAIM_LEASE)
+        self._named = script(claims, Lua.CLAIM_NAMED)
         self._finish = script(redis, Lua.FINISH)
         self._renew = script(redis, Lua.RENEW)
         self._rotation = 0

@@ -108,8 +108,13 @@ class GroupWorker:
         self._stall_reported = False
         self._outages = Outages(self.worker_id)
         self._supervisor = Supervisor(self._outages, self._helper_failed)
+        # The claim loop is one task making one call at a time: a connection of its own (taken from
+        # the shared pool on first use, given back at shutdown) skips the pool's per-command checkout
+        # and stale-data probe: a one-step claim 10 ms after the previous one took 0.154-0.160 ms at
+        # p50 instead of 0.173-0.176 (p99 0.51-0.52 instead of 0.57-0.76), on the pickup path.
+        self._claim_redis = resources.redis.client()
         self._claimer = JobClaimer(resources.redis, queues, self.worker_id,
-                                   lease_ms=int(settings.job_lease_seconds * 1000))
+                                   lease_ms=int(settings.job_lease_seconds * 1000), claim_redis=self._claim_redis)
         self._recorder = LedgerRecorder(settings.resolved_database_url, settings.ledger_flush_interval_ms / 1000,
                                         self._after_commit, executing=self._flush_can_wait,
                                         engine=lambda: resources.engine)
@@ -438,6 +443,8 @@ class GroupWorker:
         await self._supervisor.cancel()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._heartbeat.remove(self.resources.redis), 0.5)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._claim_redis.aclose(), 0.5)
 
 
 def _permanent(message: str) -> Exception:
