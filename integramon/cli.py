@@ -71,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return int(args.handler(args, settings) or 0)
     except IntegraMonError as exc:
-        print(f"integramon {args.command}: {mask_text(str(exc))}", file=sys.stderr)
+        # one line whatever the cause says: libpq, for one, adds a hint on a second, tab-indented line
+        print(f"integramon {args.command}: {' '.join(mask_text(str(exc)).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

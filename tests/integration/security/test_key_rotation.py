@@ -156,3 +156,19 @@ def test_every_sealed_model_column_is_covered() -> None:
     encrypted = {(table.name, column.name) for table in Base.metadata.sorted_tables for column in table.columns
                  if column.name.endswith(("_sealed", "_encrypted"))}
     assert encrypted == {(c.table, c.column) for c in SEALED_COLUMNS}
+
+
+def test_an_unreachable_database_is_one_line_without_the_password(settings: Settings,
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """libpq's refusal carries a hint on a second line; the command still answers in one line."""
+    down = dataclasses.replace(settings, database_url="postgresql+psycopg://im:hunter2@127.0.0.1:1/none",
+                               secret_key=NEW)
+    for name, value in settings_to_env(down).items():
+        monkeypatch.setenv(name, value)
+    code = main(["secrets", "rotate", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("integramon secrets: database not reachable")
+    assert "hunter2" not in err
