@@ -11,6 +11,7 @@ value with the first key and says when no value needs an older one, so that key 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets as pysecrets
@@ -29,11 +30,27 @@ def _load_keys(settings: Settings) -> list[bytes]:
         return [key.strip().encode() for key in settings.secret_key.split(",") if key.strip()]
     path = Path(settings.data_dir) / "secret.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _create_key_file(path)
+    return [path.read_bytes().strip()]
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key to ``path`` unless another process got there first (the processes of a fresh
+    install start together). The key is written to a private temporary file and hard-linked into
+    place, so the file appears whole or not at all: a process that loses the race reads the winner's
+    complete key, never an empty or half-written one, and never fails on the existing file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(Fernet.generate_key())
-    return [path.read_bytes().strip()]
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another process's key is in place: use that one
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 class SecretBox:

@@ -71,3 +71,16 @@ def test_reseal_moves_a_value_to_the_newest_key(tmp_path: Path) -> None:
     assert not rotated.is_newest(stranger)
     with pytest.raises(ConfigError, match="cannot be decrypted"):
         rotated.reseal(stranger)
+
+
+def test_a_key_file_created_meanwhile_by_another_process_is_used(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh install starts several processes at once. One that finds no key file and then loses the
+    race to create it must use the winner's key: it used to crash on the existing file (a controller
+    died at start-up in CI this way and its standby was missing)."""
+    winner = Fernet.generate_key()
+    (tmp_path / "secret.key").write_bytes(winner)
+    monkeypatch.setattr(Path, "exists", lambda self: False)  # the file appears right after our check
+    box = SecretBox(Settings(data_dir=tmp_path))
+    assert Fernet(winner).decrypt(box.encrypt("x").encode()) == b"x"
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["secret.key"]  # no temporary file left behind
