@@ -75,6 +75,11 @@ async def _measure(settings: Settings, jobs: int, gap_s: float) -> Samples:
     return from_call, from_return, plain, ping
 
 
+def _floor(plain: list[float], ping: list[float]) -> float:
+    """The fastest pickup from the call these references allow: a durable INSERT and two round trips."""
+    return round(percentile(plain, 50) + 2 * percentile(ping, 50), 2)
+
+
 def _summary(samples: Samples) -> dict[str, float]:
     """The medians of one sweep step, and its floor."""
     from_call, from_return, plain, ping = samples
@@ -82,7 +87,7 @@ def _summary(samples: Samples) -> dict[str, float]:
            for name, values in (("enqueue_call", from_call), ("after_return", from_return),
                                 ("plain_insert", plain), ("redis_ping", ping))}
     row["enqueue_call_p99_ms"] = round(percentile(from_call, 99), 2)
-    row["floor_p50_ms"] = round(percentile(plain, 50) + 2 * percentile(ping, 50), 2)
+    row["floor_p50_ms"] = _floor(plain, ping)
     return row
 
 
@@ -116,7 +121,7 @@ def main() -> None:
     for name, values in measured:
         for pct in (50, 95, 99):
             result[f"{name}_p{pct}_ms"] = round(percentile(values, pct), 2)
-    result["floor_p50_ms"] = round(percentile(plain, 50) + 2 * percentile(ping, 50), 2)
+    result["floor_p50_ms"] = _floor(plain, ping)
     result["by_gap_ms"] = by_gap
     result.update({"target_p50_ms": 1.5, "target_p99_ms": 5, "load_average": [round(x, 2) for x in os.getloadavg()]})
     result["targets_met"] = result["enqueue_call_p50_ms"] <= 1.5 and result["enqueue_call_p99_ms"] <= 5

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import os
 import secrets as pysecrets
+from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -74,10 +75,8 @@ class SecretBox:
         return self._fernet.encrypt(data).decode()
 
     def decrypt_bytes(self, token: str) -> bytes:
-        try:
+        with _readable():
             return self._fernet.decrypt(token.encode())
-        except InvalidToken as exc:
-            raise ConfigError("a stored secret cannot be decrypted with the configured secret key") from exc
 
     def is_newest(self, token: str) -> bool:
         """Whether ``token`` opens with the first (newest) key, i.e. needs no older key."""
@@ -89,16 +88,21 @@ class SecretBox:
 
     def reseal(self, token: str) -> str:
         """``token``'s plaintext encrypted again with the newest key (ConfigError when no key opens it)."""
-        try:
+        with _readable():
             return self._fernet.rotate(token.encode()).decode()
-        except InvalidToken as exc:
-            raise ConfigError("a stored secret cannot be decrypted with the configured secret key") from exc
 
     def decrypt(self, token: str) -> str:
-        try:
+        with _readable():
             return self._fernet.decrypt(token.encode()).decode()
-        except InvalidToken as exc:
-            raise ConfigError("a stored secret cannot be decrypted with the configured secret key") from exc
+
+
+@contextlib.contextmanager
+def _readable() -> Iterator[None]:
+    """Fernet's InvalidToken (no configured key opens the value) as our ConfigError, in one wording."""
+    try:
+        yield
+    except InvalidToken as exc:
+        raise ConfigError("a stored secret cannot be decrypted with the configured secret key") from exc
 
 
 def new_token(prefix: str = "imt") -> str:
