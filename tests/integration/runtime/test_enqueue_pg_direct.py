@@ -103,3 +103,45 @@ async def test_a_batch_of_several_chunks_inserts_two_at_a_time_and_fails_the_res
     in_redis = {m.decode() for m in rsync.zrange(queue_key(NOOP.queue), 0, -1)}
     assert len(in_redis) == 13
     assert queued <= in_redis
+
+
+async def test_lone_enqueues_reuse_the_kept_connection_and_a_dead_one_is_replaced_unnoticed(
+        settings: Settings, db: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kept connection serves one enqueue after another (no pool round trip); when the database
+    ended it while idle (a restart, an idle timeout), the check before use replaces it and the
+    enqueue goes through."""
+    from sqlalchemy import text
+
+    from core.queues import pg_ledger
+
+    async with open_resources(settings) as res:
+        writer = res.enqueuer._pg
+        assert writer is not None
+        await res.enqueuer.enqueue(NOOP, {"n": 1})
+        kept = writer._kept
+        assert kept is not None
+        first_pid = kept.info.backend_pid
+        await res.enqueuer.enqueue(NOOP, {"n": 2})
+        assert writer._kept is kept, "a lone enqueue runs on the kept connection"
+        with db() as session, session.begin():
+            assert session.execute(text("select pg_terminate_backend(:pid)"), {"pid": first_pid}).scalar()
+        monkeypatch.setattr(pg_ledger, "CHECK_IDLE_S", 0.0)  # it has been idle "long enough" to be checked
+        assert await res.enqueuer.enqueue(NOOP, {"n": 3}) is not None
+        assert writer._kept is not None
+        assert writer._kept.info.backend_pid != first_pid
+    assert [r.status for r in runs(db)] == ["queued"] * 3
+
+
+async def test_statements_meeting_a_busy_kept_connection_take_a_pooled_one(settings: Settings,
+                                                                          db: sessionmaker[Session]) -> None:
+    import asyncio
+
+    async with open_resources(settings) as res:
+        ids = await asyncio.gather(*(res.enqueuer.enqueue(NOOP, {"n": i}) for i in range(6)))
+        writer = res.enqueuer._pg
+        assert writer is not None
+        assert not writer._kept_busy
+        stats = writer._pool.get_stats()
+        assert stats["requests_num"] >= 2, "the enqueues the kept connection could not take went to the pool"
+        assert stats["pool_size"] <= 2, "the kept connection counts in POOL_SIZE"
+    assert sorted(r.arq_job_id for r in runs(db)) == sorted(str(i) for i in ids)
