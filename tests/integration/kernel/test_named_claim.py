@@ -26,7 +26,10 @@ async def _push(redis: Redis, requests: list[EnqueueRequest]) -> list[bytes]:
     assert (await pubsub.get_message(timeout=5.0) or {}).get("type") == "subscribe"  # listening before the push
     enqueuer = Enqueuer(redis, _NoLedger())  # type: ignore[arg-type]
     jobs = [(req, f"named-{i}") for i, req in enumerate(requests)]
-    await enqueuer._push(jobs, now_ms())
+    try:
+        await enqueuer._push(jobs, now_ms())
+    finally:
+        await enqueuer.aclose()
     messages: list[bytes] = []
     while (message := await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)) is not None:
         messages.append(message["data"])

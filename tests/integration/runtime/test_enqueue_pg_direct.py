@@ -145,3 +145,20 @@ async def test_statements_meeting_a_busy_kept_connection_take_a_pooled_one(setti
         assert stats["requests_num"] >= 2, "the enqueues the kept connection could not take went to the pool"
         assert stats["pool_size"] <= 2, "the kept connection counts in POOL_SIZE"
     assert sorted(r.arq_job_id for r in runs(db)) == sorted(str(i) for i in ids)
+
+
+async def test_the_enqueue_script_runs_on_the_own_connection_and_concurrent_pushes_on_pooled_ones(
+        settings: Settings, rsync: redis_sync.Redis) -> None:
+    import asyncio
+
+    async with open_resources(settings) as res:
+        enqueuer = res.enqueuer
+        await enqueuer.enqueue(NOOP, {"n": 0})
+        own = enqueuer._own_redis.connection
+        assert own is not None, "the first push took the own connection"
+        ids = await asyncio.gather(*(enqueuer.enqueue(NOOP, {"n": i}) for i in range(1, 6)))
+        assert enqueuer._own_redis.connection is own
+        assert len(set(ids)) == 5
+        assert own not in res.redis.connection_pool._available_connections, "held, not lent to others"
+    assert rsync.zcard(queue_key(NOOP.queue)) == 6
+    assert enqueuer._own_redis.connection is None, "given back at close"
