@@ -6,7 +6,9 @@ with its ledger on PostgreSQL. Per run: time from process spawn to the counter r
 (spawn->done), the steady rate (jobs between 10 % and 90 % of the total / their time), the time from
 spawn to the first job, then in a fresh process: idle RSS (process tree, after 1 s idle) and pickup
 latency of jobs enqueued one at a time (start of the job - start of the enqueue call; ours also
-after the call returned; our enqueue commits the ledger row before the job is visible).
+after the call returned; our enqueue commits the ledger row before the job is visible), followed at
+the same cadence by a durable one-column INSERT and a Redis PING: what a commit and a round trip cost
+right then, next to each variant's figures (the machine's speed drifts during a run).
 Repetitions are interleaved (every variant once, then again); the table shows medians.
 Usage: python -m bench.peers [--jobs N] [--repeat R] [--latency-jobs L] [--only NAME,...]
 """
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import psutil
+import psycopg
 import redis
 
 from bench.common import bench_settings, child_env, integramon_cmd, median, percentile, private_redis_server
@@ -197,7 +200,8 @@ async def throughput(variant: Variant, client: redis.Redis, jobs: int) -> dict[s
             "first_job_s": first or 0.0}
 
 
-async def idle_and_latency(variant: Variant, client: redis.Redis, count: int, gap_s: float) -> dict[str, Any]:
+async def idle_and_latency(variant: Variant, client: redis.Redis, count: int, gap_s: float,
+                           dsn: str) -> dict[str, Any]:
     proc = _spawn(variant)
     try:
         warm = await variant.one()
@@ -223,8 +227,33 @@ async def idle_and_latency(variant: Variant, client: redis.Redis, count: int, ga
     missing = [t for t in sent if t not in starts]
     if missing:
         raise SystemExit(f"{variant.name}: {len(missing)} latency jobs never started")
+    plain, ping = await _references(client, dsn, count // 2, gap_s)
     return {"idle_rss_mib": rss, "from_call_ms": [(starts[t] - b) * 1000 for t, (b, _a) in sent.items()],
-            "after_return_ms": [(starts[t] - a) * 1000 for t, (_b, a) in sent.items()]}
+            "after_return_ms": [(starts[t] - a) * 1000 for t, (_b, a) in sent.items()],
+            "plain_insert_ms": plain, "redis_ping_ms": ping}
+
+
+async def _references(client: redis.Redis, dsn: str, count: int, gap_s: float) -> tuple[list[float], list[float]]:
+    """Right after a variant's pickup samples, at the same cadence: a durable one-column INSERT and a
+    Redis PING, each ``gap_s`` after the previous step (the machine's speed drifts during a run; these
+    say what a commit and a round trip cost next to each variant's figures)."""
+    plain: list[float] = []
+    ping: list[float] = []
+    reference = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+    try:
+        await reference.execute("CREATE TABLE IF NOT EXISTS bench_plain_insert (id bigserial PRIMARY KEY, v text)")
+        for _ in range(count):
+            await asyncio.sleep(gap_s)
+            before = time.perf_counter()
+            await reference.execute("INSERT INTO bench_plain_insert (v) VALUES ('x')")
+            plain.append((time.perf_counter() - before) * 1000)
+            await asyncio.sleep(gap_s)
+            before = time.perf_counter()
+            client.ping()
+            ping.append((time.perf_counter() - before) * 1000)
+    finally:
+        await reference.close()
+    return plain, ping
 
 
 async def run_once(factory: Callable[[], Awaitable[Variant]], client: redis.Redis, settings: Settings,
@@ -235,10 +264,17 @@ async def run_once(factory: Callable[[], Awaitable[Variant]], client: redis.Redi
     try:
         result: dict[str, Any] = await throughput(variant, client, args.jobs)
         client.flushall()
-        result.update(await idle_and_latency(variant, client, args.latency_jobs, args.gap_ms / 1000))
+        result.update(await idle_and_latency(variant, client, args.latency_jobs, args.gap_ms / 1000,
+                                             _libpq_dsn(settings)))
     finally:
         await variant.close()
     return variant.name, result
+
+
+def _libpq_dsn(settings: Settings) -> str:
+    from core.db.session import psycopg_dsn
+
+    return psycopg_dsn(settings.resolved_database_url)
 
 
 def _empty_ledger(settings: Settings) -> None:
@@ -259,8 +295,11 @@ def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, floa
                for key in ("spawn_done_jobs_per_s", "steady_jobs_per_s", "first_job_s", "idle_rss_mib")}
         from_call = [v for r in results for v in r["from_call_ms"]]
         after = [v for r in results for v in r["after_return_ms"]]
+        plain = [v for r in results for v in r["plain_insert_ms"]]
+        ping = [v for r in results for v in r["redis_ping_ms"]]
         row.update({"pickup_p50_ms": percentile(from_call, 50), "pickup_p99_ms": percentile(from_call, 99),
-                    "after_return_p50_ms": percentile(after, 50), "after_return_p99_ms": percentile(after, 99)})
+                    "after_return_p50_ms": percentile(after, 50), "after_return_p99_ms": percentile(after, 99),
+                    "plain_insert_p50_ms": percentile(plain, 50), "redis_ping_p50_ms": percentile(ping, 50)})
         table[name] = row
     return table
 
@@ -324,12 +363,13 @@ def main() -> None:
     ratio = ratios(table)
     met = targets(table, ratio)
     print(f"{'variant':28} {'spawn->done/s':>13} {'steady/s':>9} {'first job':>9} {'idle RSS':>9} "
-          f"{'pickup p50/p99 ms':>18} {'after return p50/p99':>21}")
+          f"{'pickup p50/p99 ms':>18} {'after return p50/p99':>21} {'INSERT / PING p50':>18}")
     for name, row in table.items():
         print(f"{name:28} {row['spawn_done_jobs_per_s']:>13.0f} {row['steady_jobs_per_s']:>9.0f} "
               f"{row['first_job_s']:>8.2f}s {row['idle_rss_mib']:>5.0f} MiB "
               f"{row['pickup_p50_ms']:>8.2f} / {row['pickup_p99_ms']:<7.2f} "
-              f"{row['after_return_p50_ms']:>10.2f} / {row['after_return_p99_ms']:<7.2f}")
+              f"{row['after_return_p50_ms']:>10.2f} / {row['after_return_p99_ms']:<7.2f} "
+              f"{row['plain_insert_p50_ms']:>8.2f} / {row['redis_ping_p50_ms']:<7.2f}")
     for name, ok in met.items():
         print(f"target {name}: {'met' if ok else 'NOT met'}")
     load_after = os.getloadavg()
