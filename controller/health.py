@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from controller.sql import upsert
 from core.db.models.base import utcnow
 from core.db.models.controller import WorkerProcess
-from core.queues.keys import WORKERS_INDEX, worker_key
+from core.queues.keys import HANDED_OFFERS, OFFERS, WORKERS_INDEX, worker_key
 from core.records.heartbeat import Heartbeat, WorkerStatus, decode_heartbeat
 
 __all__ = ["GONE_RETENTION", "HealthResult", "WorkerHealthWatch", "heartbeat_row"]
@@ -81,8 +81,12 @@ class WorkerHealthWatch:
             else:
                 live_rows.append(row)
         gone = await asyncio.to_thread(self._store, live_rows)
-        if stale:
-            await self._redis.srem(WORKERS_INDEX, *stale)
+        if stale:  # gone without a clean exit: its index entry and any hand-off offer it left open
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.srem(WORKERS_INDEX, *stale)
+                pipe.hdel(OFFERS, *stale)
+                pipe.hdel(HANDED_OFFERS, *stale)
+                await pipe.execute()
         return HealthResult([r["worker_id"] for r in live_rows], gone)
 
     @staticmethod

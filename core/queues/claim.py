@@ -27,10 +27,15 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from core.queues.handoff import parse_handoff
 from core.queues.keys import (
+    HANDED_OFFERS,
+    OFFERS,
     abort_key,
+    handoff_channel,
     in_progress_key,
     job_key,
+    offering_key,
     queue_key,
     queue_name_of,
     result_key,
@@ -74,9 +79,11 @@ class JobClaimer:
     """Claims, renews and finishes jobs for a fixed list of queues on behalf of one worker."""
 
     def __init__(self, redis: Redis, queues: list[str], worker_id: str, lease_ms: int,
-                 scan_limit: int | None = None, *, claim_redis: Redis | None = None) -> None:
+                 scan_limit: int | None = None, *, claim_redis: Redis | None = None,
+                 offer_ttl_ms: int = 10_000) -> None:
         """``claim_redis``: the client the claim scripts run on (the worker gives its claim loop a
-        connection of its own, see ``GroupWorker``); renewals, finishes and abort reads use ``redis``."""
+        connection of its own, see ``GroupWorker``); renewals, finishes and abort reads use ``redis``.
+        ``offer_ttl_ms``: how long a hand-off offer stays open without the next full claim renewing it."""
         # scan_limit is accepted for callers of the earlier claim script; a claim now reads only
         # the jobs it takes, so there is nothing to limit.
         del scan_limit
@@ -92,27 +99,78 @@ class JobClaimer:
         self._renew = script(redis, Lua.RENEW)
         self._rotation = 0
         self._held: dict[str, ClaimedJob] = {}  # job id -> the claim, until it is finished
+        # hand-off (core.queues.handoff): generation of the newest offer opened, newest one whose
+        # job was delivered, and whether an offer is open (its slot is then held for a hand-off)
+        self._offer_ttl_ms = offer_ttl_ms
+        self._generation = 0
+        self._seen = 0
+        self.offer_open = False
+        self._to_withdraw = False  # the previous claim opened an offer: Redis may hold state to withdraw
 
     @property
     def lease_ms(self) -> int:
         return self._lease_ms
 
-    async def claim(self, want: int) -> tuple[list[ClaimedJob], int | None]:
-        """Up to ``want`` due jobs, and the score (ms) of the next deferred job when fewer were found."""
-        if want <= 0:
+    async def claim(self, want: int, *, offer: bool = False) -> tuple[list[ClaimedJob], int | None]:
+        """Up to ``want`` due jobs, and the score (ms) of the next deferred job when fewer were found.
+
+        Withdraws this worker's open hand-off offer first (its slot belongs in ``want``), and among the
+        jobs returns one handed to this worker that it has not seen yet; with ``offer``, a claim that
+        leaves the queues drained opens a new offer of one slot (``offer_open`` says whether it is)."""
+        if want < 0:
             return [], None
         n = len(self._queues)
         start = self._rotation % n
         self._rotation += 1
         names = self._queues[start:] + self._queues[:start]
         now_ms = int(time.time() * 1000)
+        generation = 0
+        if offer and want > 0:
+            self._generation += 1
+            generation = self._generation
         raw: list[Any] = await self._reserve(
-            keys=[queue_key(q) for q in names] + [running_key(q) for q in names],
-            args=[now_ms, now_ms + self._lease_ms, want, NEXT_DUE_SCAN, f"({now_ms - self._lease_ms}"])
+            keys=[queue_key(q) for q in names] + [running_key(q) for q in names] + [OFFERS, HANDED_OFFERS]
+            + [offering_key(q) for q in names],
+            args=[now_ms, now_ms + self._lease_ms, want, NEXT_DUE_SCAN, f"({now_ms - self._lease_ms}",
+                  self._worker_id, self._seen,
+                  f"{generation}:{self._lease_ms}:{handoff_channel(self._worker_id)}" if generation else "",
+                  now_ms + self._offer_ttl_ms, int(self._to_withdraw)])
+        self._to_withdraw = bool(int(raw[1]))
+        self.offer_open = self._to_withdraw and self._seen < generation
+        jobs: list[ClaimedJob] = []
+        if raw[2]:
+            handed = self.accept_handoff(raw[2])
+            if handed is not None:
+                jobs.append(handed)
         nxt = int(float(raw[0]))
-        reserved = [(names[int(raw[i]) - 1], _text(raw[i + 1]), int(float(raw[i + 2]))) for i in range(1, len(raw), 3)]
-        jobs = await self._take_leases(reserved, now_ms) if reserved else []
+        reserved = [(names[int(raw[i]) - 1], _text(raw[i + 1]), int(float(raw[i + 2]))) for i in range(3, len(raw), 3)]
+        if reserved:
+            jobs += await self._take_leases(reserved, now_ms)
         return jobs, (nxt if nxt >= 0 and len(jobs) < want else None)
+
+    @property
+    def has_offer(self) -> bool:
+        """Whether Redis may hold an offer of this worker's, or a handed job it has not withdrawn."""
+        return self._to_withdraw
+
+    async def withdraw_offer(self) -> list[ClaimedJob]:
+        """Close this worker's hand-off offer (a worker about to stop); returns the job handed to it
+        that it has not seen yet, if any: leased to this worker, it must be run or given back."""
+        jobs, _next = await self.claim(0)
+        self.offer_open = False
+        return jobs
+
+    def accept_handoff(self, message: bytes | str) -> ClaimedJob | None:
+        """The job of a hand-off message the first time its generation is seen, else None (it was
+        delivered already, by the message or by a claim's reply)."""
+        handed = parse_handoff(message)
+        if handed.generation <= self._seen:
+            return None
+        self._seen = handed.generation
+        if handed.generation == self._generation:
+            self.offer_open = False
+        return self._hold(ClaimedJob(handed.queue, handed.job_id, handed.score, handed.payload, handed.attempt,
+                                     handed.aborted))
 
     async def claim_named(self, named: list[tuple[str, str]]) -> list[ClaimedJob]:
         """Take the named (queue, job id) jobs that are still due, in one step; the others are left to

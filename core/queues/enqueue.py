@@ -34,8 +34,20 @@ from core.errors import CatalogError, ServiceUnavailable
 from core.ledger.redaction import redact
 from core.ledger.states import RunStatus
 from core.queues.catalog import FunctionSpec, queue
-from core.queues.keys import job_key, queue_key, result_key, wake_channel
-from core.queues.scripts import Lua, script
+from core.queues.keys import (
+    HANDED_OFFERS,
+    OFFERS,
+    abort_key,
+    in_progress_key,
+    job_key,
+    offering_key,
+    queue_key,
+    result_key,
+    retry_key,
+    running_key,
+    wake_channel,
+)
+from core.queues.scripts import RETRY_COUNTER_TTL_S, Lua, script
 from core.queues.serialization import check_arguments, encode_job, seal_arguments
 from core.queues.wake import NAMED_MAX, NAMING
 
@@ -49,6 +61,7 @@ __all__ = ["EnqueueRequest", "Enqueuer", "serialize_job"]
 EXPIRES_EXTRA_MS = 86_400_000  # arq's default: a job not started within a day of its score expires
 PIPELINE_CHUNK = 2500  # jobs per ledger transaction + Redis call in a big batch
 PARALLEL_INSERTS = 2  # ledger transactions in flight at once for a big batch
+OWN_CHECK_IDLE_S = 1.0  # the enqueuer's own Redis connection idle for longer is checked before use
 
 def serialize_job(function: str, kwargs: dict[str, Any], enqueue_time_ms: int, job_try: int | None = None) -> bytes:
     """arq's job layout (f/a/k/t/et) in our versioned JSON (core.queues.serialization), never pickle."""
@@ -86,9 +99,13 @@ class Enqueuer:
         self._seal = sealer
         # The enqueue script runs on a Redis connection of this enqueuer's own while it is free: 0.05-0.07 ms
         # less per call than checking one out of the shared pool (a tenth of what a pickup spends after the
-        # ledger commit); a push that finds it busy (a concurrent enqueue) takes a pooled one.
+        # ledger commit); a push that finds it busy (a concurrent enqueue) takes a pooled one. Idle for
+        # longer than OWN_CHECK_IDLE_S, it goes back to the pool and is taken out again through the
+        # pool's check, which replaces a connection a Redis restart closed meanwhile (a script sent on it
+        # would fail, and its jobs with it).
         self._own_redis = redis.client()
         self._own_busy = False
+        self._own_used = 0.0
         self._on_own = script(self._own_redis, Lua.ENQUEUE)
         self._on_pool = script(redis, Lua.ENQUEUE)
         self._script: Callable[..., Awaitable[Any]] = self._run_script
@@ -112,7 +129,11 @@ class Enqueuer:
             return await self._on_pool(keys=keys, args=args)
         self._own_busy = True
         try:
-            return await self._on_own(keys=keys, args=args)
+            if time.monotonic() - self._own_used > OWN_CHECK_IDLE_S:
+                await self._own_redis.aclose()  # back to the pool; the call below takes one through its check
+            result = await self._on_own(keys=keys, args=args)
+            self._own_used = time.monotonic()
+            return result
         finally:
             self._own_busy = False
 
@@ -215,21 +236,31 @@ class Enqueuer:
             return set(result.scalars().all())
 
     async def _push(self, chosen: list[_Job], now_ms: int) -> set[str]:
-        """Write the jobs in arq's layout with one script call; returns the ids actually added."""
+        """Write the jobs in arq's layout with one script call; returns the ids actually added.
+
+        A queue's jobs are offered for hand-off (core.queues.handoff) when they could be named in a
+        wake-up: few (at most NAMED_MAX) and all due now; their per-job claim keys are sent along."""
         by_queue: dict[str, list[tuple[bytes, int, bytes]]] = defaultdict(list)
         for req, job_id in chosen:
             by_queue[req.spec.queue].append((job_id.encode(), now_ms + int(req.defer_s * 1000),
                                              serialize_job(req.spec.name, req.kwargs, now_ms)))
-        argv: list[Any] = [now_ms, EXPIRES_EXTRA_MS, NAMED_MAX, NAMING]
-        keys: list[str] = [queue_key(name) for name in by_queue]
+        argv: list[Any] = [now_ms, EXPIRES_EXTRA_MS, NAMED_MAX, NAMING, RETRY_COUNTER_TTL_S]
+        keys: list[str] = [queue_key(name) for name in by_queue] + [abort_key(), OFFERS, HANDED_OFFERS]
+        job_keys: list[str] = []
         for name, jobs in by_queue.items():
+            handoff = len(jobs) <= NAMED_MAX and all(score <= now_ms for _jid, score, _payload in jobs)
             argv += [wake_channel(name), b"".join(j[0] for j in jobs), ",".join(str(len(j[0])) for j in jobs),
                      ",".join(str(j[1]) for j in jobs),
-                     b"".join(j[2] for j in jobs), ",".join(str(len(j[2])) for j in jobs)]
+                     b"".join(j[2] for j in jobs), ",".join(str(len(j[2])) for j in jobs), name if handoff else ""]
+            if handoff:
+                keys += [offering_key(name), running_key(name)]
             for jid, _score, _payload in jobs:
                 text_id = jid.decode()
-                keys += [job_key(text_id), result_key(text_id)]
-        rejected = {r.decode() if isinstance(r, bytes) else str(r) for r in await self._script(keys=keys, args=argv)}
+                if handoff:
+                    keys += [in_progress_key(text_id), retry_key(text_id)]
+                job_keys += [job_key(text_id), result_key(text_id)]
+        rejected = {r.decode() if isinstance(r, bytes) else str(r)
+                    for r in await self._script(keys=keys + job_keys, args=argv)}
         return {job_id for _, job_id in chosen if job_id not in rejected}
 
     async def _mark_unqueued(self, job_ids: list[str], reason: str) -> None:

@@ -18,14 +18,18 @@ __all__ = [
     "CONTROLLER_LEADER",
     "CONTROLLER_LOOPS",
     "CONTROLLER_POLL_STATE",
+    "HANDED_OFFERS",
+    "OFFERS",
     "RUNNING_PREFIX",
     "TUNING_CHANNEL",
     "WORKERS_INDEX",
     "abort_key",
     "cpi_pause_key",
     "cpi_rate_window_key",
+    "handoff_channel",
     "in_progress_key",
     "job_key",
+    "offering_key",
     "progress_key",
     "queue_key",
     "queue_name_of",
@@ -45,6 +49,11 @@ ARQ_ABORT_SET = "arq:abort"  # arq's own abort sorted set: job id -> request tim
 RUNNING_PREFIX = "integramon:running:"
 
 WORKERS_INDEX = "integramon:workers"
+# Hand-off (lua/enqueue.lua gives a new job straight to an idle worker, see core.queues.handoff):
+# hash worker id -> its open offer of one slot: "<generation>:<lease ms>:<its hand-off channel>"
+OFFERS = "integramon:offers"
+# hash worker id -> the hand-off message of its last offer taken, until the worker's next full claim
+HANDED_OFFERS = "integramon:offers:handed"
 TUNING_CHANNEL = "integramon:tuning"
 CONTROLLER_LEADER = "integramon:controller:leader"
 CONTROLLER_LOOPS = "integramon:controller:loops"
@@ -103,6 +112,16 @@ def progress_key(job_id: str) -> str:
 def worker_key(worker_id: str) -> str:
     """Heartbeat of one worker process (JSON, with a TTL)."""
     return f"integramon:worker:{worker_id}"
+
+
+def offering_key(queue_name: str) -> str:
+    """Sorted set of the workers with an open offer on a queue: worker id -> offer expiry (ms)."""
+    return f"integramon:offering:{queue_name}"
+
+
+def handoff_channel(worker_id: str) -> str:
+    """Pub/sub channel on which one worker receives the jobs handed to it on enqueue."""
+    return f"integramon:handoff:{worker_id}"
 
 
 def wake_channel(queue_name: str) -> str:

@@ -30,12 +30,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from arq.jobs import deserialize_job_raw
+from redis.exceptions import RedisError
 
 from core.clock import utcnow
 from core.errors import LedgerError
 from core.ledger.recorder import AttemptRecord, LedgerRecorder
 from core.queues.catalog import FUNCTIONS, queue
-from core.queues.keys import TUNING_CHANNEL, wake_channel
+from core.queues.keys import TUNING_CHANNEL, handoff_channel, wake_channel
 from core.queues.serialization import decode_job
 from core.queues.wake import named_jobs
 from core.resources import Resources
@@ -54,6 +55,7 @@ _T = TypeVar("_T")
 _FALLBACK_POLL_S = 0.2  # claim interval while the wake-up listener is reconnecting
 _NAMED_HELD_MAX = 64  # named jobs remembered while no slot is free; past that a full claim finds them
 _LAST_WRITE_S = 2.0  # at shutdown, how long endings may still wait for the ledger and Redis
+_WITHDRAW_S = 0.5  # at shutdown, how long withdrawing the hand-off offer may take (it is one script call)
 # Endings that may wait for the ledger beyond the running functions: max(limit, this). Enough for a
 # small group to keep its slot busy during one flush (commit + Redis finish), small enough that an
 # outage leaves few jobs leased.
@@ -114,7 +116,8 @@ class GroupWorker:
         # p50 instead of 0.173-0.176 (p99 0.51-0.52 instead of 0.57-0.76), on the pickup path.
         self._claim_redis = resources.redis.client()
         self._claimer = JobClaimer(resources.redis, queues, self.worker_id,
-                                   lease_ms=int(settings.job_lease_seconds * 1000), claim_redis=self._claim_redis)
+                                   lease_ms=int(settings.job_lease_seconds * 1000), claim_redis=self._claim_redis,
+                                   offer_ttl_ms=int(settings.heartbeat_ttl_seconds * 1000))
         self._recorder = LedgerRecorder(settings.resolved_database_url, settings.ledger_flush_interval_ms / 1000,
                                         self._after_commit, executing=self._flush_can_wait,
                                         engine=lambda: resources.engine)
@@ -176,6 +179,7 @@ class GroupWorker:
         log.info("worker %s serving %s with %d slots", self.worker_id, ", ".join(self.queues), self._limit)
         try:
             await claim_loop
+            await self._withdraw_offer()
             await self._drain()
         finally:
             await self._shutdown()
@@ -187,17 +191,20 @@ class GroupWorker:
         next_due: int | None = None
         while not self._stopping:
             self._wake.clear()
-            free = self._free_slots()
+            capacity = self._free_slots()
+            free = capacity - int(self._claimer.offer_open)  # an open hand-off offer holds one slot back
             if free > 0 and self._named and self._drained and not self._full_claim:
                 await self._claim_named(free)
-            elif free > 0:
+            elif capacity > 0:
+                # a full claim withdraws the offer (its slot is wanted again) and, when it leaves the
+                # queues drained, opens a new one while the hand-off channel is listened to
                 self._full_claim = False
                 self._named.clear()  # the full claim finds them, in the fair order
-                jobs, next_due = await self._claiming(self._claimer.claim(free))
-                self._drained = len(jobs) < free
+                jobs, next_due = await self._claiming(self._claimer.claim(capacity, offer=self._listening))
+                self._drained = len(jobs) < capacity
                 for job in jobs:
                     self._start(job)
-                if jobs and len(jobs) == free:
+                if jobs and len(jobs) == capacity:
                     continue
                 if self._burst and not jobs and not self._running and await self._queues_empty():
                     return
@@ -324,12 +331,29 @@ class GroupWorker:
         for name in requeued:
             await self.resources.redis.publish(wake_channel(name), 1)
 
+    async def _withdraw_offer(self) -> None:
+        """On stop: close the hand-off offer; a job handed to this worker that it has not seen yet is
+        started (the drain lets it finish). Redis down: the offer expires by itself and such a job
+        is claimed again when its lease runs out, as after a crash."""
+        if not self._claimer.has_offer or REDIS in self._outages.down:
+            return
+        try:
+            jobs = await asyncio.wait_for(self._claimer.withdraw_offer(), _WITHDRAW_S)
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("worker %s could not withdraw its hand-off offer (%s: %s); it expires by itself",
+                        self.worker_id, type(exc).__name__, exc)
+            return
+        for job in jobs:
+            self._start(job)
+
     async def _listen(self) -> None:
-        """Wake-ups and tuning changes from pub/sub; restarted (resubscribing) after a disconnect."""
+        """Wake-ups, handed jobs and tuning changes from pub/sub; restarted (resubscribing) after a
+        disconnect."""
         pubsub = self.resources.redis.pubsub(ignore_subscribe_messages=True)
         queue_of = {wake_channel(q).encode(): q for q in self.queues}
+        handoff = handoff_channel(self.worker_id).encode()
         try:
-            await pubsub.subscribe(TUNING_CHANNEL, *queue_of)
+            await pubsub.subscribe(TUNING_CHANNEL, handoff, *queue_of)
             self._listening = True
             self._look()  # wake-ups published while we were not listening are lost: look once now
             while True:
@@ -337,7 +361,14 @@ class GroupWorker:
                 if message is None:
                     continue
                 channel = message["channel"]
-                name = queue_of.get(channel if isinstance(channel, bytes) else channel.encode())
+                channel = channel if isinstance(channel, bytes) else channel.encode()
+                if channel == handoff:  # a job claimed for us; started even when stopping: every hand-off
+                    # reaches us before the drain begins (the drain waits for the offer's withdrawal)
+                    job = self._claimer.accept_handoff(message["data"])
+                    if job is not None:
+                        self._start(job)
+                    continue
+                name = queue_of.get(channel)
                 if name is None:
                     self._tuning_changed.set()
                     continue

@@ -18,7 +18,7 @@ from core.db.models.controller import WorkerProcess
 from core.db.models.ledger import WorkerJobRun
 from core.db.models.tuning import MetricSettings
 from core.db.session import create_db_engine
-from core.queues.keys import WORKERS_INDEX, worker_key
+from core.queues.keys import HANDED_OFFERS, OFFERS, WORKERS_INDEX, handoff_channel, worker_key
 from core.resources import Resources
 
 SEEDED_METRICS = {"host_metrics": 60, "api_metrics": 60, "storage": 3600}  # what migration 0101 seeds
@@ -58,6 +58,9 @@ async def test_live_workers_are_recorded_and_expired_ones_marked_gone(resources:
     assert live.queues == ["periodic_run", "stats_cache"]
 
     await resources.redis.delete(worker_key("w-dying"))  # heartbeat expired
+    for worker in ("w-dying", "w-live"):  # both had hand-off offers open; one process died
+        await resources.redis.hset(OFFERS, worker, f"3:30000:{handoff_channel(worker)}")
+        await resources.redis.hset(HANDED_OFFERS, worker, "2\nq\nj\n1\n1\n0\n{}")
     second = await watch.tick()
 
     assert second.gone == ["w-dying"]
@@ -66,6 +69,8 @@ async def test_live_workers_are_recorded_and_expired_ones_marked_gone(resources:
     assert rows["w-dying"].gone_at is not None
     assert rows["w-live"].status == "live"
     assert await resources.redis.smembers(WORKERS_INDEX) == {b"w-live"}
+    assert await resources.redis.hkeys(OFFERS) == [b"w-live"], "the dead worker's offer is dropped"
+    assert await resources.redis.hkeys(HANDED_OFFERS) == [b"w-live"]
 
 
 def test_migration_seeds_the_platform_metric_rows(tmp_path: Path) -> None:

@@ -48,8 +48,10 @@ def test_scripts_take_every_key_through_keys(name: Lua) -> None:
 def test_no_magic_numbers_in_scripts() -> None:
     for name in Lua:
         code = "\n".join(line.split("--", 1)[0] for line in source(name).splitlines())
+        code = re.sub(r"(ARGV|KEYS)\[\d+\]", "", code)  # a fixed argument's position is no magic number
         numbers = {int(n) for n in re.findall(r"(?<![\w.])(\d+)(?![\w.])", code)}
-        assert numbers <= {0, 1, 2, 3, 4, 5, 6, 1999, 2000}, f"{name}.lua: {sorted(numbers)}"
+        # small layout counts (values per job or per queue in ARGV/KEYS) and the ZADD chunk size
+        assert numbers <= {0, 1, 2, 3, 4, 5, 6, 7, 1999, 2000}, f"{name}.lua: {sorted(numbers)}"
 
 
 async def test_scripts_reload_after_redis_forgot_them(redis: Redis) -> None:

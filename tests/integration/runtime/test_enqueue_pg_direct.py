@@ -162,3 +162,20 @@ async def test_the_enqueue_script_runs_on_the_own_connection_and_concurrent_push
         assert own not in res.redis.connection_pool._available_connections, "held, not lent to others"
     assert rsync.zcard(queue_key(NOOP.queue)) == 6
     assert enqueuer._own_redis.connection is None, "given back at close"
+
+
+async def test_the_own_redis_connection_closed_by_the_server_while_idle_is_replaced_unnoticed(
+        settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Redis restart (here: the server closing that one connection) while the enqueuer sat idle: the
+    next enqueue goes through (its jobs would have failed on the dead socket)."""
+    async with open_resources(settings) as res:
+        enqueuer = res.enqueuer
+        await enqueuer.enqueue(NOOP, {"n": 1})
+        own_id = await enqueuer._own_redis.client_id()
+        assert await res.redis.client_kill_filter(_id=own_id) == 1
+        monkeypatch.setattr(enqueue_module, "OWN_CHECK_IDLE_S", 0.0)  # idle "long enough" to be checked
+        assert await enqueuer.enqueue(NOOP, {"n": 2}) is not None
+        assert await enqueuer._own_redis.client_id() != own_id
+    assert [r.status for r in runs(db)] == ["queued", "queued"]
+    assert rsync.zcard(queue_key(NOOP.queue)) == 2

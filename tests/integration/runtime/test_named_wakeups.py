@@ -26,40 +26,67 @@ async def _until(check: Any, what: str, timeout: float = 10.0) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-async def test_an_idle_worker_takes_named_jobs_in_one_step_and_a_backlog_by_full_claims(settings: Settings) -> None:
+async def test_an_idle_worker_is_handed_single_jobs_takes_named_ones_in_one_step_and_a_backlog_by_full_claims(
+        settings: Settings) -> None:
+    """Idle, the worker has a hand-off offer open (one slot): a job enqueued alone is claimed for it by
+    the enqueue script; of two enqueued together one is handed over and the other, named in the
+    wake-up, taken with the one-step claim in the second slot; a backlog goes through full claims."""
     async with open_resources(settings) as res:
         worker = GroupWorker(res, group="periodic", queues=["periodic_run"], implementations=dict(JOBS),
                              concurrency=ConcurrencySource(res.sessions, "periodic", fixed=2))
         named_taken: list[str] = []
+        handed: list[str] = []
         real_named = worker._claimer.claim_named
+        real_accept = worker._claimer.accept_handoff
 
         async def counting(named: list[tuple[str, str]]) -> Any:
             jobs = await real_named(named)
             named_taken.extend(job.job_id for job in jobs)
             return jobs
 
+        def accepting(message: bytes | str) -> Any:
+            job = real_accept(message)
+            if job is not None:
+                handed.append(job.job_id)
+            return job
+
         worker._claimer.claim_named = counting  # type: ignore[method-assign]
+        worker._claimer.accept_handoff = accepting  # type: ignore[method-assign]
         task = asyncio.create_task(worker.run())
         noop = function("noop")
         try:
-            await _until(lambda: _listening(worker), "the worker to serve")
+            await _until(lambda: _offering(worker), "the worker to open a hand-off offer")
             singles: list[str] = []
-            for _ in range(3):  # one at a time, the worker idle in between: each is named and taken in one step
+            for _ in range(3):  # one at a time, the worker idle in between: each is handed over
                 job_id = await res.enqueuer.enqueue(noop, {"counter": "runs"})
                 assert job_id is not None
                 singles.append(job_id)
                 await _until(lambda j=job_id: _ran(res, j), f"job {job_id} to run")
-                await asyncio.sleep(0.1)
-            assert named_taken == singles
+                await _until(lambda: _offering(worker), "the offer to open again")
+            assert handed == singles
+            assert named_taken == []
 
+            handed.clear()
+            pair = await res.enqueuer.enqueue_many([EnqueueRequest(noop, {"counter": "runs"}) for _ in range(2)])
+            await _until(lambda: _all_ran(res, pair), "the pair to run")
+            assert handed == pair[:1]
+            assert named_taken == pair[1:]
+
+            handed.clear()
             named_taken.clear()  # a backlog of 20 (more than a wake-up names): full, round-robin claims
+            await _until(lambda: _offering(worker), "the offer to open again")
             batch = await res.enqueuer.enqueue_many([EnqueueRequest(noop, {"counter": "runs"}) for _ in range(20)])
             await _until(lambda: _all_ran(res, batch), "the batch to run")
             assert named_taken == []
+            assert handed == []
         finally:
             worker.request_stop()
             await asyncio.wait_for(task, 15)
-        assert worker.stats.succeeded == 23
+        assert worker.stats.succeeded == 25
+
+
+async def _offering(worker: GroupWorker) -> bool:
+    return worker._listening and worker._claimer.offer_open
 
 
 async def _listening(worker: GroupWorker) -> bool:

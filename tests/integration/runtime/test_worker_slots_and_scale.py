@@ -122,3 +122,55 @@ def _env(settings: Settings) -> dict[str, str]:
     from tests.processes import process_env
 
     return process_env(settings)
+
+
+def test_single_enqueues_handed_to_three_one_slot_processes_run_once_each_within_the_slot_limit(
+    settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis, tmp_path: Path
+) -> None:
+    """Hand-off under contention: jobs enqueued one per call from several producers at once, while
+    three one-slot workers keep opening and withdrawing offers (each job sleeps a little, so offers
+    meet busy workers, full claims and named claims): every job runs exactly once, no process ever
+    runs two at a time, and SIGTERM leaves no offer open."""
+    import asyncio
+
+    from core.queues.catalog import function
+    from core.queues.keys import HANDED_OFFERS, OFFERS
+    from core.resources import open_resources
+
+    async def produce() -> list[str]:
+        async with open_resources(settings) as res:
+            async def producer(n: int) -> list[str]:
+                ids = []
+                for i in range(n):
+                    job_id = await res.enqueuer.enqueue(function("sleep"), {"seconds": 0.005, "counter": "handed"})
+                    assert job_id is not None
+                    ids.append(job_id)
+                    await asyncio.sleep(0.002 * (i % 5))
+                return ids
+            return [j for ids in await asyncio.gather(*(producer(60) for _ in range(4))) for j in ids]
+
+    procs = [integramon(settings, "worker", "--queue", "periodic_run", "--concurrency", "1",
+                        log=tmp_path / f"w{i}.log") for i in range(3)]
+    try:
+        wait_until(lambda: rsync.hlen(OFFERS) == 3, timeout=120, what="three workers offering")
+        ids = asyncio.run(produce())
+        wait_until(lambda: rsync.hlen("handed") >= len(ids), timeout=120, what="every job to run")
+    finally:
+        for proc in procs:
+            proc.terminate()
+    for i, proc in enumerate(procs):
+        assert proc.wait(60) == 0, (tmp_path / f"w{i}.log").read_text()
+    counts = {k.decode(): int(v) for k, v in rsync.hgetall("handed").items()}
+    assert set(counts) == set(ids)
+    assert set(counts.values()) == {1}
+    assert {(r.status, r.attempt) for r in runs(db)} == {("succeeded", 1)}
+    spans: dict[str, list[tuple[object, object]]] = {}
+    for jid in ids:
+        for a in attempts(db, jid):
+            spans.setdefault(a.worker_id or "", []).append((a.started_at, a.finished_at))
+    assert len(spans) == 3
+    for worker_spans in spans.values():
+        for start, _ in worker_spans:
+            assert sum(1 for s, f in worker_spans if s <= start < f) == 1  # type: ignore[operator]
+    assert rsync.hlen(OFFERS) == 0, "each worker withdrew its offer at SIGTERM"
+    assert rsync.hlen(HANDED_OFFERS) == 0
