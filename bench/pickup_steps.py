@@ -1,7 +1,9 @@
 """Where pickup latency goes, step by step: one process plays both sides with the real components (the
 Enqueuer on the real ledger, a pub/sub wake-up listener like the worker's, JobClaimer's one-step claim
 of the jobs a wake-up names, a task started for the job) and stamps each step, one job at a time,
-20 ms apart.
+20 ms apart. It probes the named-claim path: a worker with a hand-off offer open (core.queues.handoff)
+skips "wake" and "claim", its job arrives with the hand-off message instead (``bench.latency``
+measures that path end to end).
 
 Steps (ms, p50/p99 of each, and their share of the p50 total):
   insert   enqueue call start -> ledger row committed (PostgreSQL autocommit INSERT)
