@@ -99,12 +99,11 @@ class JobClaimer:
         self._renew = script(redis, Lua.RENEW)
         self._rotation = 0
         self._held: dict[str, ClaimedJob] = {}  # job id -> the claim, until it is finished
-        # hand-off (core.queues.handoff): generation of the newest offer opened, newest one whose
-        # job was delivered, and whether an offer is open (its slot is then held for a hand-off)
+        # hand-off (core.queues.handoff): generation of the newest offer asked for, and of the newest
+        # one whose job was delivered
         self._offer_ttl_ms = offer_ttl_ms
         self._generation = 0
         self._seen = 0
-        self.offer_open = False
         self._to_withdraw = False  # the previous claim opened an offer: Redis may hold state to withdraw
 
     @property
@@ -136,7 +135,6 @@ class JobClaimer:
                   f"{generation}:{self._lease_ms}:{handoff_channel(self._worker_id)}" if generation else "",
                   now_ms + self._offer_ttl_ms, int(self._to_withdraw)])
         self._to_withdraw = bool(int(raw[1]))
-        self.offer_open = self._to_withdraw and self._seen < generation
         jobs: list[ClaimedJob] = []
         if raw[2]:
             handed = self.accept_handoff(raw[2])
@@ -149,6 +147,11 @@ class JobClaimer:
         return jobs, (nxt if nxt >= 0 and len(jobs) < want else None)
 
     @property
+    def offer_open(self) -> bool:
+        """An offer opened by the last claim whose job has not arrived: its slot is held for a hand-off."""
+        return self._to_withdraw and self._seen < self._generation
+
+    @property
     def has_offer(self) -> bool:
         """Whether Redis may hold an offer of this worker's, or a handed job it has not withdrawn."""
         return self._to_withdraw
@@ -157,7 +160,6 @@ class JobClaimer:
         """Close this worker's hand-off offer (a worker about to stop); returns the job handed to it
         that it has not seen yet, if any: leased to this worker, it must be run or given back."""
         jobs, _next = await self.claim(0)
-        self.offer_open = False
         return jobs
 
     def accept_handoff(self, message: bytes | str) -> ClaimedJob | None:
@@ -167,8 +169,6 @@ class JobClaimer:
         if handed.generation <= self._seen:
             return None
         self._seen = handed.generation
-        if handed.generation == self._generation:
-            self.offer_open = False
         return self._hold(ClaimedJob(handed.queue, handed.job_id, handed.score, handed.payload, handed.attempt,
                                      handed.aborted))
 
