@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ACTIVE", "ACTIVE_STATUSES_SQL", "NOT_TERMINAL_SQL", "TERMINAL", "AttemptStatus", "RunStatus", "can_move"]
+__all__ = ["ACTIVE", "ACTIVE_DEDUP_SQL", "ACTIVE_STATUSES_SQL", "NOT_TERMINAL_SQL", "TERMINAL", "AttemptStatus",
+           "RunStatus", "can_move"]
 
 
 class RunStatus(StrEnum):
@@ -51,6 +52,8 @@ def can_move(old: RunStatus | str, new: RunStatus | str) -> bool:
 # The same set as a SQL predicate, kept literal (not built from the enum) because it is baked into a
 # partial index and its migration; the recorder uses it to never overwrite a terminal row.
 ACTIVE_STATUSES_SQL = "status IN ('queued', 'running', 'retrying')"
+# The predicate of the active-dedup unique index (migration 1201): active runs that have a dedup key.
+ACTIVE_DEDUP_SQL = f"dedup_key IS NOT NULL AND {ACTIVE_STATUSES_SQL}"
 # The same rows, named by what they are not. The ledger recorder's batch UPDATEs use this form: a
 # statement that spells ACTIVE_STATUSES_SQL matches the partial index built on it, and a planner whose
 # statistics lag a burst of enqueues (a fresh or suddenly busy ledger) then scans that whole index
