@@ -17,6 +17,7 @@ from core.queues.handoff import parse_handoff
 from core.queues.keys import (
     HANDED_OFFERS,
     OFFERS,
+    abort_key,
     handoff_channel,
     in_progress_key,
     offering_key,
@@ -25,6 +26,7 @@ from core.queues.keys import (
     running_key,
     wake_channel,
 )
+from core.queues.scripts import RETRY_COUNTER_TTL_S
 from core.queues.wake import named_jobs
 from tests.integration.kernel.conftest import now_ms
 
@@ -83,6 +85,8 @@ async def test_a_job_enqueued_alone_is_claimed_for_the_offering_worker_and_publi
     assert deadline > now_ms() + 4_000
     assert await redis.zscore(running_key(QUEUE), jid) == deadline
     assert await redis.get(retry_key(jid)) == b"1"
+    assert 0 < await redis.ttl(retry_key(jid)) <= RETRY_COUNTER_TTL_S
+    assert await redis.zcard(queue_key(QUEUE)) == 1, "queued once, at its lease deadline"
     assert not await redis.hexists(OFFERS, "w1"), "one job per offer"
     assert await redis.hget(HANDED_OFFERS, "w1") == data
     job = claimer.accept_handoff(data)
@@ -140,6 +144,24 @@ async def test_no_hand_off_for_a_deferred_job_a_big_batch_an_expired_offer_or_a_
     await redis.zadd(offering_key(QUEUE), {"w1": now_ms() - 1})  # it expired (its worker stopped renewing)
     await _push(redis, [EnqueueRequest(NOOP, {})])
     assert await _messages(pubsub) == []
+    assert await redis.zcard(offering_key(QUEUE)) == 0, "the expired offer is dropped on the way"
+    await pubsub.aclose()
+
+
+async def test_a_given_id_is_handed_with_its_try_count_and_abort_request(redis: Redis) -> None:
+    claimer = await _offering_claimer(redis, "w1")
+    pubsub = await _listen(redis, handoff_channel("w1"))
+    await redis.set(retry_key("again"), 2, ex=60)  # tried twice before, then its data expired
+    await redis.zadd(abort_key(), {"again": now_ms()})  # and an abort was asked for meanwhile
+    await _push(redis, [EnqueueRequest(NOOP, {}, job_id="again")])
+    [(_channel, data)] = await _messages(pubsub)
+    handed = parse_handoff(data)
+    assert (handed.job_id, handed.attempt, handed.aborted) == ("again", 3, True)
+    assert await redis.get(retry_key("again")) == b"3"
+    assert await redis.zscore(abort_key(), "again") is None, "the abort request is taken with the job"
+    job = claimer.accept_handoff(data)
+    assert job is not None
+    assert job.aborted
     await pubsub.aclose()
 
 
