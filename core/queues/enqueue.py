@@ -190,7 +190,8 @@ class Enqueuer:
         if self._pg is not None:
             values = [_job_values(req, job_id, self._seal) for req, job_id in chunk]
             if len(values) == 1:  # one job (most enqueues): a plain VALUES row plans and runs faster than unnest
-                return set(await self._pg.returning(_PG_INSERT_ONE, _pg_params_one(values[0], now)))
+                written = await self._pg.affected(_PG_INSERT_ONE, _pg_params_one(values[0], now))
+                return {chunk[0][1]} if written == 1 else set()
             return set(await self._pg.returning(_PG_INSERT, _pg_params(values, now)))
         return await asyncio.to_thread(self._insert_rows, chunk, now)
 
@@ -361,12 +362,13 @@ def _pg_insert_sql() -> str:
 
 def _pg_insert_one_sql() -> str:
     """The same INSERT for a single job, as one VALUES row: about 0.15 ms less server time per call
-    than unnesting one-element arrays, and a single enqueue is the pickup-latency path."""
+    than unnesting one-element arrays, and a single enqueue is the pickup-latency path. No RETURNING:
+    the row count says whether the one row went in (0.04 ms less on an idle machine, bench.pickup_trace)."""
     values = [f"CAST(%(c{i})s AS jsonb)" if kind == "jsonb" else f"%(c{i})s"
               for i, kind in enumerate(_LEDGER_ROW.values())]
     values += [f"%(k{i})s" for i in range(len(_CHUNK_COLUMNS))]
     return (f"INSERT INTO worker_job_run ({', '.join(_JOB_COLUMNS + _CHUNK_COLUMNS)})\n"
-            f"VALUES ({', '.join(values)})\nON CONFLICT DO NOTHING\nRETURNING arq_job_id")
+            f"VALUES ({', '.join(values)})\nON CONFLICT DO NOTHING")
 
 
 _PG_INSERT = _pg_insert_sql()

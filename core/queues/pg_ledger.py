@@ -87,13 +87,21 @@ class PgLedgerWriter:
 
     async def returning(self, statement: str, params: dict[str, Any]) -> list[Any]:
         """Run one autocommit statement; the first column of every row it returns."""
-        return await self._run(statement, params, fetch=True)
+        rows, _count = await self._run(statement, params, fetch=True)
+        return rows
+
+    async def affected(self, statement: str, params: dict[str, Any]) -> int:
+        """Run one autocommit statement; how many rows it wrote (no rows travel back: cheaper than
+        RETURNING when the caller only needs to know whether its one row went in)."""
+        _rows, count = await self._run(statement, params, fetch=False)
+        return count
 
     async def execute(self, statement: str, params: dict[str, Any] | Sequence[Any]) -> None:
         """Run one autocommit statement that returns nothing."""
         await self._run(statement, params, fetch=False)
 
-    async def _run(self, statement: str, params: dict[str, Any] | Sequence[Any], *, fetch: bool) -> list[Any]:
+    async def _run(self, statement: str, params: dict[str, Any] | Sequence[Any], *,
+                   fetch: bool) -> tuple[list[Any], int]:
         """On the kept connection when it is free (a lone enqueue, the common case), else on a pooled one."""
         await self._open()
         try:
@@ -141,9 +149,10 @@ class PgLedgerWriter:
 
 
 async def _statement(conn: psycopg.AsyncConnection[Any], statement: str, params: dict[str, Any] | Sequence[Any],
-                     fetch: bool) -> list[Any]:
+                     fetch: bool) -> tuple[list[Any], int]:
+    """The first column of each returned row (when ``fetch``) and the rows the statement wrote."""
     cursor = await conn.execute(statement.encode(), params)
-    return [row[0] for row in await cursor.fetchall()] if fetch else []
+    return ([row[0] for row in await cursor.fetchall()] if fetch else []), cursor.rowcount
 
 
 def _unavailable(exc: Exception) -> ServiceUnavailable:
