@@ -243,13 +243,17 @@ class GroupWorker:
             counts = await pipe.execute()
         return bool(sum(counts) == 0)
 
-    def _start(self, job: ClaimedJob) -> None:
+    def _start(self, job: ClaimedJob, scheduled: asyncio.Future[None] | None = None) -> None:
+        """Run ``job`` in a task of its own; ``scheduled`` (if given) is resolved once its function's
+        first step is scheduled, or the task ended before that."""
         self.stats.started += 1
-        task = asyncio.create_task(self._execute(job), name=f"job-{job.job_id}")
+        task = asyncio.create_task(self._execute(job, scheduled), name=f"job-{job.job_id}")
         if not self._running and self.busy_listener:
             self.busy_listener(True)
         self._running[job.job_id] = task
         task.add_done_callback(lambda _t, jid=job.job_id: self._job_done(jid))
+        if scheduled is not None:
+            task.add_done_callback(lambda _t: _resolve(scheduled))  # cancelled before it got that far
 
     def _job_done(self, job_id: str) -> None:
         self._running.pop(job_id, None)
@@ -257,7 +261,7 @@ class GroupWorker:
             self.busy_listener(False)
         self._look()
 
-    async def _execute(self, job: ClaimedJob) -> None:
+    async def _execute(self, job: ClaimedJob, scheduled: asyncio.Future[None] | None = None) -> None:
         start_ms = int(time.time() * 1000)
         record = AttemptRecord(job.job_id, job.attempt, self.worker_id, utcnow())
         try:
@@ -265,6 +269,7 @@ class GroupWorker:
         except Exception as exc:  # unreadable or expired payload: nothing can ever run it
             reason = exc.__cause__ or exc  # the codec's PayloadError says why (e.g. "not JSON")
             end = Ending("<unknown>", {}, start_ms, start_ms, error=_permanent(f"job payload unreadable: {reason}"))
+            _resolve(scheduled)
             await self._finish(record, job, None, end)
             return
         spec = FUNCTIONS.get(function)
@@ -278,14 +283,17 @@ class GroupWorker:
             end.error = RuntimeError(f"max attempts ({spec.retry.max_attempts}) exceeded")
         else:
             self._recorder.started(record)
-            await self._invoke(job, spec.timeout_s, impl, end)
+            await self._invoke(job, spec.timeout_s, impl, end, scheduled)
+        _resolve(scheduled)  # no function ran (aborted, unknown, out of tries), or it has ended
         await self._finish(record, job, spec, end)
 
-    async def _invoke(self, job: ClaimedJob, timeout_s: float, impl: JobFunction, end: Ending) -> None:
+    async def _invoke(self, job: ClaimedJob, timeout_s: float, impl: JobFunction, end: Ending,
+                      scheduled: asyncio.Future[None] | None = None) -> None:
         spec = FUNCTIONS[end.function]
         ctx = JobContext(self.resources, job.job_id, spec, job.attempt, self.worker_id)
         inner: asyncio.Task[Any] = asyncio.create_task(impl(ctx, **end.kwargs))
         self._inner[job.job_id] = inner
+        _resolve(scheduled)  # after create_task: the function's first step runs before whoever awaits this
         try:
             async with asyncio.timeout(timeout_s):  # cheaper than wait_for: no extra future per job
                 end.result = await inner  # cancelling this task (the timeout) cancels ``inner``
@@ -366,7 +374,11 @@ class GroupWorker:
                     # reaches us before the drain begins (the drain waits for the offer's withdrawal)
                     job = self._claimer.accept_handoff(message["data"])
                     if job is not None:
-                        self._start(job)
+                        # the next pub/sub read waits until the job's function is scheduled: run ahead of
+                        # it, that read's own work would delay the start (the pickup-latency path)
+                        scheduled = asyncio.get_running_loop().create_future()
+                        self._start(job, scheduled)
+                        await scheduled
                     continue
                 name = queue_of.get(channel)
                 if name is None:
@@ -476,6 +488,12 @@ class GroupWorker:
             await asyncio.wait_for(self._heartbeat.remove(self.resources.redis), 0.5)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._claim_redis.aclose(), 0.5)
+
+
+def _resolve(future: asyncio.Future[None] | None) -> None:
+    """Resolve a job's ``scheduled`` future (once; None: nobody waits for it)."""
+    if future is not None and not future.done():
+        future.set_result(None)
 
 
 def _permanent(message: str) -> Exception:

@@ -11,6 +11,7 @@ from typing import Any
 
 from core.queues.catalog import function
 from core.queues.enqueue import EnqueueRequest
+from core.queues.keys import abort_key
 from core.resources import open_resources
 from core.settings import Settings
 from functions.runner.tuning import ConcurrencySource
@@ -83,6 +84,40 @@ async def test_an_idle_worker_is_handed_single_jobs_takes_named_ones_in_one_step
             worker.request_stop()
             await asyncio.wait_for(task, 15)
         assert worker.stats.succeeded == 25
+
+
+async def test_a_handed_job_that_never_runs_does_not_hold_up_the_next_hand_off(settings: Settings) -> None:
+    """The listener reads its next message once a handed job's function is scheduled; a handed job
+    whose function never runs (an abort asked for before it was enqueued) must release it as well."""
+    async with open_resources(settings) as res:
+        worker = GroupWorker(res, group="periodic", queues=["periodic_run"], implementations=dict(JOBS),
+                             concurrency=ConcurrencySource(res.sessions, "periodic", fixed=1))
+        handed: list[str] = []
+        real_accept = worker._claimer.accept_handoff
+
+        def accepting(message: bytes | str) -> Any:
+            job = real_accept(message)
+            if job is not None:
+                handed.append(job.job_id)
+            return job
+
+        worker._claimer.accept_handoff = accepting  # type: ignore[method-assign]
+        task = asyncio.create_task(worker.run())
+        noop = function("noop")
+        try:
+            await _until(lambda: _offering(worker), "the worker to open a hand-off offer")
+            await res.redis.zadd(abort_key(), {"aborted-early": time.time() * 1000})
+            assert await res.enqueuer.enqueue(noop, {"counter": "runs"}, job_id="aborted-early") == "aborted-early"
+            await _until(lambda: _offering(worker), "the offer to open again after the aborted job")
+            job_id = await res.enqueuer.enqueue(noop, {"counter": "runs"})
+            assert job_id is not None
+            await _until(lambda: _ran(res, job_id), "the next handed job to run")
+            assert handed == ["aborted-early", job_id]
+            assert not await _ran(res, "aborted-early")
+        finally:
+            worker.request_stop()
+            await asyncio.wait_for(task, 15)
+        assert worker.stats.succeeded == 1
 
 
 async def _offering(worker: GroupWorker) -> bool:
