@@ -19,7 +19,8 @@ previous one (ms):
 ``own_p50_ms`` sums what is ours above the references: prep + between + return + wake + start, plus
 insert - plain INSERT and script - PING (medians). On a virtual machine whose idle vCPUs halt, code
 that runs right after an idle spell runs several times slower than the same code in a busy loop, so
-every segment grows with ``--gap-ms``; compare segments within one run.
+every segment grows with ``--gap-ms``; compare segments within one run. The last line before the
+JSON shows it on pure Python: one enqueue's row building timed in a busy loop and after each gap.
 Usage: python -m bench.pickup_trace [--jobs N] [--gap-ms G]
 """
 
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -42,6 +44,7 @@ import redis
 from bench.common import bench_settings, child_env, percentile, private_redis_server
 from bench.traced_worker import HANDED_AT
 from core.queues.catalog import NOOP
+from core.queues.enqueue import EnqueueRequest, _job_values, _pg_params_one
 from core.queues.keys import WORKERS_INDEX
 from core.resources import open_resources
 from core.settings import Settings
@@ -120,6 +123,24 @@ def _segments(marks: Marks, handed: dict[str, float],
     return out
 
 
+def _cold_and_warm(gap_s: float, rounds: int = 200) -> tuple[float, float]:
+    """Microseconds (p50) one single enqueue's row building takes (the ledger row's values and the
+    INSERT's parameters: pure Python, no I/O) in a busy loop, and right after sleeping ``gap_s``."""
+    request = EnqueueRequest(NOOP, {"stamp": STARTS})
+
+    def build() -> float:
+        before = time.perf_counter()
+        _pg_params_one(_job_values(request, os.urandom(16).hex(), None), datetime.now(UTC))
+        return (time.perf_counter() - before) * 1e6
+
+    warm = [build() for _ in range(rounds)]
+    cold = []
+    for _ in range(rounds // 4):
+        time.sleep(gap_s)
+        cold.append(build())
+    return percentile(warm, 50), percentile(cold, 50)
+
+
 def _stamps(client: redis.Redis, key: str) -> dict[str, float]:
     """A hash of job id -> time.time() as written by the worker's probe or the job."""
     raw = cast(dict[bytes, bytes], client.hgetall(key))
@@ -176,6 +197,10 @@ def main() -> None:
     print(f"{'PING':14} {result['ping_p50_ms']:8.3f}   (reference, same cadence)")
     print(f"{'ours above':14} {result['own_p50_ms']:8.3f}   (prep + between + return + wake + start "
           "+ insert - INSERT + script - PING)")
+    warm, cold = _cold_and_warm(args.gap_ms / 1000)
+    result["row_build_warm_us"], result["row_build_after_gap_us"] = round(warm, 1), round(cold, 1)
+    print(f"building one enqueue's row and parameters (pure Python): {warm:.1f} us in a busy loop, "
+          f"{cold:.1f} us right after {args.gap_ms:g} ms asleep")
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result))
 
