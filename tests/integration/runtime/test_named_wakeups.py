@@ -36,23 +36,15 @@ async def test_an_idle_worker_is_handed_single_jobs_takes_named_ones_in_one_step
         worker = GroupWorker(res, group="periodic", queues=["periodic_run"], implementations=dict(JOBS),
                              concurrency=ConcurrencySource(res.sessions, "periodic", fixed=2))
         named_taken: list[str] = []
-        handed: list[str] = []
+        handed = _record_handoffs(worker)
         real_named = worker._claimer.claim_named
-        real_accept = worker._claimer.accept_handoff
 
         async def counting(named: list[tuple[str, str]]) -> Any:
             jobs = await real_named(named)
             named_taken.extend(job.job_id for job in jobs)
             return jobs
 
-        def accepting(message: bytes | str) -> Any:
-            job = real_accept(message)
-            if job is not None:
-                handed.append(job.job_id)
-            return job
-
         worker._claimer.claim_named = counting  # type: ignore[method-assign]
-        worker._claimer.accept_handoff = accepting  # type: ignore[method-assign]
         task = asyncio.create_task(worker.run())
         noop = function("noop")
         try:
@@ -92,16 +84,7 @@ async def test_a_handed_job_that_never_runs_does_not_hold_up_the_next_hand_off(s
     async with open_resources(settings) as res:
         worker = GroupWorker(res, group="periodic", queues=["periodic_run"], implementations=dict(JOBS),
                              concurrency=ConcurrencySource(res.sessions, "periodic", fixed=1))
-        handed: list[str] = []
-        real_accept = worker._claimer.accept_handoff
-
-        def accepting(message: bytes | str) -> Any:
-            job = real_accept(message)
-            if job is not None:
-                handed.append(job.job_id)
-            return job
-
-        worker._claimer.accept_handoff = accepting  # type: ignore[method-assign]
+        handed = _record_handoffs(worker)
         task = asyncio.create_task(worker.run())
         noop = function("noop")
         try:
@@ -118,6 +101,21 @@ async def test_a_handed_job_that_never_runs_does_not_hold_up_the_next_hand_off(s
             worker.request_stop()
             await asyncio.wait_for(task, 15)
         assert worker.stats.succeeded == 1
+
+
+def _record_handoffs(worker: GroupWorker) -> list[str]:
+    """The ids of the jobs the worker accepts from hand-off messages, in order (filled as it runs)."""
+    handed: list[str] = []
+    real_accept = worker._claimer.accept_handoff
+
+    def accepting(message: bytes | str) -> Any:
+        job = real_accept(message)
+        if job is not None:
+            handed.append(job.job_id)
+        return job
+
+    worker._claimer.accept_handoff = accepting  # type: ignore[method-assign]
+    return handed
 
 
 async def _offering(worker: GroupWorker) -> bool:
