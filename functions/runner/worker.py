@@ -282,18 +282,20 @@ class GroupWorker:
         elif job.attempt > spec.retry.max_attempts:
             end.error = RuntimeError(f"max attempts ({spec.retry.max_attempts}) exceeded")
         else:
-            self._recorder.started(record)
-            await self._invoke(job, spec.timeout_s, impl, end, scheduled)
+            await self._invoke(job, spec.timeout_s, impl, end, record, scheduled)
         _resolve(scheduled)  # no function ran (aborted, unknown, out of tries), or it has ended
         await self._finish(record, job, spec, end)
 
     async def _invoke(self, job: ClaimedJob, timeout_s: float, impl: JobFunction, end: Ending,
-                      scheduled: asyncio.Future[None] | None = None) -> None:
+                      record: AttemptRecord, scheduled: asyncio.Future[None] | None = None) -> None:
         spec = FUNCTIONS[end.function]
         ctx = JobContext(self.resources, job.job_id, spec, job.attempt, self.worker_id)
         inner: asyncio.Task[Any] = asyncio.create_task(impl(ctx, **end.kwargs))
         self._inner[job.job_id] = inner
-        _resolve(scheduled)  # after create_task: the function's first step runs before whoever awaits this
+        # after create_task, so the function's first step runs before the ledger flusher wakes up for the
+        # start and before the listener (awaiting ``scheduled``) reads on: both would delay the job
+        self._recorder.started(record)
+        _resolve(scheduled)
         try:
             async with asyncio.timeout(timeout_s):  # cheaper than wait_for: no extra future per job
                 end.result = await inner  # cancelling this task (the timeout) cancels ``inner``
