@@ -21,6 +21,8 @@ insert - plain INSERT and script - PING (medians). On a virtual machine whose id
 that runs right after an idle spell runs several times slower than the same code in a busy loop, so
 every segment grows with ``--gap-ms``; compare segments within one run. The last line before the
 JSON shows it on pure Python: one enqueue's row building timed in a busy loop and after each gap.
+Also printed: the three slowest pickups segment by segment next to the references' worst, and how
+many garbage collections started inside the timed enqueue calls (a ``gc.callbacks`` probe).
 Usage: python -m bench.pickup_trace [--jobs N] [--gap-ms G]
 """
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import subprocess
@@ -60,6 +63,12 @@ async def _measure(settings: Settings, jobs: int, gap_s: float) -> tuple[Marks, 
     """Per job: the caller's stamps (time.time()) by segment end; and the two references' samples (ms)."""
     marks: Marks = {}
     references: dict[str, list[float]] = {"plain_insert": [], "ping": []}
+    collections = [0]  # garbage collections that started during this process's enqueue calls
+    in_call = [False]
+
+    def count_collection(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start" and in_call[0]:
+            collections[0] += 1
     async with open_resources(settings) as res:
         enqueuer = res.enqueuer
         ledger = enqueuer._pg
@@ -87,12 +96,15 @@ async def _measure(settings: Settings, jobs: int, gap_s: float) -> tuple[Marks, 
         dsn = "postgresql://" + res.engine.url.render_as_string(hide_password=False).split("://", 1)[1]
         reference = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
         await reference.execute("CREATE TABLE IF NOT EXISTS bench_plain_insert (id bigserial PRIMARY KEY, v text)")
+        gc.callbacks.append(count_collection)
         try:
             for _ in range(jobs):
                 now.clear()
+                in_call[0] = True
                 now["call"] = time.time()
                 job_id = await enqueuer.enqueue(NOOP, {"stamp": STARTS})
                 now["return"] = time.time()
+                in_call[0] = False
                 marks[str(job_id)] = dict(now)
                 await asyncio.sleep(gap_s / 3)
                 before = time.perf_counter()
@@ -104,7 +116,9 @@ async def _measure(settings: Settings, jobs: int, gap_s: float) -> tuple[Marks, 
                 references["ping"].append((time.perf_counter() - before) * 1000)
                 await asyncio.sleep(gap_s / 3)
         finally:
+            gc.callbacks.remove(count_collection)
             await reference.close()
+    references["collections_in_calls"] = [float(collections[0])]
     return marks, references
 
 
@@ -187,8 +201,10 @@ def main() -> None:
         print(f"{name:14} {p50:8.3f} {p99:8.3f}")
     totals = [sum(parts) for parts in zip(*(segments[name] for name in SEGMENTS), strict=True)]
     result["total_p50_ms"] = round(percentile(totals, 50), 3)
+    result["gc_in_enqueue_calls"] = int(references.pop("collections_in_calls")[0])
     for name, values in references.items():
         result[f"{name}_p50_ms"] = round(percentile(values, 50), 3)
+        result[f"{name}_max_ms"] = round(max(values), 3)
     own = (sum(result[f"{name}_p50_ms"] for name in ("prep", "between", "return", "wake", "start"))
            + result["insert_p50_ms"] - result["plain_insert_p50_ms"] + result["script_p50_ms"] - result["ping_p50_ms"])
     result["own_p50_ms"] = round(own, 3)
@@ -197,6 +213,10 @@ def main() -> None:
     print(f"{'PING':14} {result['ping_p50_ms']:8.3f}   (reference, same cadence)")
     print(f"{'ours above':14} {result['own_p50_ms']:8.3f}   (prep + between + return + wake + start "
           "+ insert - INSERT + script - PING)")
+    print(f"slowest pickups (ms; reference maxima: INSERT {result['plain_insert_max_ms']}, "
+          f"PING {result['ping_max_ms']}; collections during the enqueue calls: {result['gc_in_enqueue_calls']}):")
+    for i in sorted(range(counted), key=lambda i: -totals[i])[:3]:
+        print("  " + "  ".join(f"{name} {segments[name][i]:.2f}" for name in SEGMENTS) + f"  total {totals[i]:.2f}")
     warm, cold = _cold_and_warm(args.gap_ms / 1000)
     result["row_build_warm_us"], result["row_build_after_gap_us"] = round(warm, 1), round(cold, 1)
     print(f"building one enqueue's row and parameters (pure Python): {warm:.1f} us in a busy loop, "
