@@ -2,9 +2,9 @@
 Redis round trip cost at the same moment.
 
 The set-up of ``bench.latency`` (a private ``redis-server``, the ledger on PostgreSQL, one idle worker
-process with 10 slots, single enqueues ``--gap-ms`` apart, a plain one-column INSERT and a Redis PING
-timed between them at the same cadence), with stamps inside the enqueue call and inside the worker
-(``bench.traced_worker``: when the hand-off message was read). Segments, each from the end of the
+process with ``--slots`` slots, 10 unless told, single enqueues ``--gap-ms`` apart, a plain one-column
+INSERT and a Redis PING timed between them at the same cadence), with stamps inside the enqueue call
+and inside the worker (``bench.traced_worker``: when the hand-off message was read). Segments, each from the end of the
 previous one (ms):
 
   prep     enqueue call start -> the ledger INSERT issued (our Python: checks, row values, parameters)
@@ -23,7 +23,7 @@ every segment grows with ``--gap-ms``; compare segments within one run. The last
 JSON shows it on pure Python: one enqueue's row building timed in a busy loop and after each gap.
 Also printed: the three slowest pickups segment by segment next to the references' worst, and how
 many garbage collections started inside the timed enqueue calls (a ``gc.callbacks`` probe).
-Usage: python -m bench.pickup_trace [--jobs N] [--gap-ms G]
+Usage: python -m bench.pickup_trace [--jobs N] [--gap-ms G] [--slots S]
 """
 
 from __future__ import annotations
@@ -165,14 +165,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--gap-ms", type=float, default=20)
+    parser.add_argument("--slots", type=int, default=10, help="the worker's concurrency")
     args = parser.parse_args()
-    if args.jobs < 1 or args.gap_ms <= 0:
-        raise SystemExit("--jobs must be at least 1 and --gap-ms above 0")
+    if args.jobs < 1 or args.gap_ms <= 0 or args.slots < 1:
+        raise SystemExit("--jobs and --slots must be at least 1 and --gap-ms above 0")
     with tempfile.TemporaryDirectory() as tmp, private_redis_server(Path(tmp)) as redis_url:
         settings = bench_settings("pickup_trace", 0, Path(tmp), redis_url=redis_url)
         client = redis.Redis.from_url(settings.redis_url)
         worker = subprocess.Popen([sys.executable, "-m", "bench.traced_worker", "worker", "--group", "periodic",
-                                   "--concurrency", "10"], env=child_env(settings))
+                                   "--concurrency", str(args.slots)], env=child_env(settings))
         try:
             while not client.smembers(WORKERS_INDEX):
                 if worker.poll() is not None:
@@ -193,7 +194,7 @@ def main() -> None:
     if counted == 0:
         raise SystemExit("no job reached the worker by hand-off")
     result: dict[str, Any] = {"benchmark": "pickup_trace", "jobs": args.jobs, "gap_ms": args.gap_ms,
-                              "handed_jobs": counted}
+                              "slots": args.slots, "handed_jobs": counted}
     print(f"{'segment':14} {'p50 ms':>8} {'p99 ms':>8}")
     for name in SEGMENTS:
         p50, p99 = percentile(segments[name], 50), percentile(segments[name], 99)
