@@ -235,8 +235,8 @@ class LedgerRecorder:
         now = utcnow()
         new_attempts = [*starts, *(r for r in ends if not r.start_written)]
         with self._engine().begin() as conn:
-            write_rows(conn, starts, new_attempts, ends, now)
-            record_events(conn, [r.event for r in ends if r.event])
+            applied = write_rows(conn, starts, new_attempts, ends, now)
+            record_events(conn, [r.event for r in ends if r.event and r.job_id in applied])  # as _PG_EVENTS
 
     async def _write_pg(self, starts: list[AttemptRecord], ends: list[AttemptRecord]) -> None:
         """PostgreSQL: the batch as one statement on the recorder's own async autocommit connection
@@ -331,7 +331,7 @@ end_runs AS (
       finished_at = u.finished, duration_ms = u.duration, error_type = u.etype, error_message = u.emsg,
       result_summary = u.result, next_attempt_at = u.next, updated_at = :now
   FROM u WHERE u.k & {_END} <> 0 AND r.arq_job_id = u.id AND r.{NOT_TERMINAL_SQL}
-    AND r.arq_job_id = ANY(ARRAY(SELECT id FROM u WHERE k & {_END} <> 0)) RETURNING 1)"""
+    AND r.arq_job_id = ANY(ARRAY(SELECT id FROM u WHERE k & {_END} <> 0)) RETURNING r.arq_job_id)"""
 _PG_END_ATTEMPTS = f"""
 end_attempts AS (
   UPDATE worker_job_attempt AS a
@@ -339,11 +339,16 @@ end_attempts AS (
       error_message = u.emsg
   FROM u WHERE u.k & {_WRITTEN} <> 0 AND a.arq_job_id = u.id AND a.attempt = u.attempt
     AND a.arq_job_id = ANY(ARRAY(SELECT id FROM u WHERE k & {_WRITTEN} <> 0)) RETURNING 1)"""
+# An ending's event goes out only with the ending itself: for a run this statement took out of an active
+# status (end_runs). A batch committed twice (its acknowledgement lost, the flush retried) finds the run
+# terminal the second time and adds no second event, and a late ending the ledger refuses (the run was
+# reconciled or ended meanwhile) raises none.
 _PG_EVENTS = """
 events AS (
   INSERT INTO outbox_event (routing_key, payload, created_at, attempts)
-  SELECT u.k, CAST(u.p AS jsonb), :now, 0
-  FROM unnest(CAST(:v_keys AS varchar[]), CAST(:v_payloads AS text[])) AS u(k, p) RETURNING 1)"""
+  SELECT e.k, CAST(e.p AS jsonb), :now, 0
+  FROM unnest(CAST(:v_ids AS varchar[]), CAST(:v_keys AS varchar[]), CAST(:v_payloads AS text[])) AS e(id, k, p)
+  WHERE e.id IN (SELECT arq_job_id FROM end_runs) RETURNING 1)"""
 _ROWS_ENCODER = msgspec.json.Encoder(enc_hook=str)  # a result summary is redacted JSON; str() for any stray type
 
 
@@ -385,13 +390,14 @@ def pg_batch_statement(starts: list[AttemptRecord], new_attempts: list[AttemptRe
             parts.append(_PG_END_RUNS)
         if any(r.start_written for r in ends):
             parts.append(_PG_END_ATTEMPTS)
-    events = [r.event for r in ends if r.event]
+    events = [(r.job_id, r.event) for r in ends if r.event]
     if events:
-        for key, _ in events:
+        for _, (key, _payload) in events:
             if key not in EVENT_TOPICS:
                 raise ValueError(f"unknown event topic {key!r}")
-        parts.append(_PG_EVENTS)
-        params.update(v_keys=[k for k, _ in events], v_payloads=[json.dumps(p, default=str) for _, p in events])
+        parts.append(_PG_EVENTS)  # after _PG_END_RUNS, which any ending adds
+        params.update(v_ids=[job_id for job_id, _ in events], v_keys=[k for _, (k, _p) in events],
+                      v_payloads=[json.dumps(p, default=str) for _, (_k, p) in events])
     if not parts:
         return None
     return "WITH" + ",".join(parts) + "\nSELECT 1", params

@@ -53,7 +53,9 @@ _END_ATTEMPT = (
 
 
 def write_rows(conn: Connection, starts: list[AttemptRecord], new_attempts: list[AttemptRecord],
-                ends: list[AttemptRecord], now: datetime) -> None:
+               ends: list[AttemptRecord], now: datetime) -> set[str]:
+    """Write the batch; returns the job ids whose run took its ending (it was still active), the
+    endings whose events go out."""
     if starts:
         conn.execute(_START_RUN, [
             {"b_id": r.job_id, "b_attempt": r.attempt, "b_started": r.started_at, "b_worker": r.worker_id,
@@ -72,11 +74,15 @@ def write_rows(conn: Connection, starts: list[AttemptRecord], new_attempts: list
         rows = [attempt_row(r) for r in new_attempts if r.job_id in known and (r.job_id, r.attempt) not in existing]
         if rows:
             conn.execute(insert(_ATTEMPT), rows)
+    applied: set[str] = set()
     if ends:
+        applied = set(conn.execute(_RUN.select().with_only_columns(_RUN.c.arq_job_id)
+                                   .where(_RUN.c.arq_job_id.in_({r.job_id for r in ends}), _ACTIVE)).scalars())
         conn.execute(_END_RUN, [_end_params(r, now) for r in ends])
         written = [_attempt_end_params(r) for r in ends if r.start_written]
         if written:
             conn.execute(_END_ATTEMPT, written)
+    return applied
 
 
 def _attempt_end_params(r: AttemptRecord) -> dict[str, Any]:

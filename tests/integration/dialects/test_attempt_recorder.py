@@ -3,7 +3,8 @@ async psycopg connection; SQLite: executemany steps in one transaction). The sam
 must leave the same runs, attempts and outbox events on both databases, and hand back the same ``after``
 values once committed: starts, successes, retries, a merged start+end, a lost earlier attempt, a terminal
 run that must not be overwritten, a job the ledger does not know, and a batch repeated after a lost
-acknowledgement."""
+acknowledgement. An ending's event goes out once, with the ending the ledger took: not again for the
+repeated batch, not for the terminal run's late ending, not for the unknown job."""
 
 from __future__ import annotations
 
@@ -84,13 +85,16 @@ async def _scenario(url: str) -> list[Any]:
             _end(lost_again, RunStatus.SUCCEEDED, 31, "after-lost"),
             _end(AttemptRecord("merged", 1, "w2", _at(4)), RunStatus.DEAD, 5, "after-merged",
                  error_type="Fatal", error_message="no", event=("run.dead", {"job_id": "merged", "attempt": 1})),
-            _end(AttemptRecord("done", 1, "w2", _at(6)), RunStatus.FAILED, 7, "after-done"),  # terminal: kept
-            _end(AttemptRecord("unknown", 1, "w2", _at(8)), RunStatus.SUCCEEDED, 9, "after-unknown"),
+            _end(AttemptRecord("done", 1, "w2", _at(6)), RunStatus.FAILED, 7, "after-done",  # terminal: kept
+                 event=("run.failed", {"job_id": "done", "attempt": 1})),
+            _end(AttemptRecord("unknown", 1, "w2", _at(8)), RunStatus.DEAD, 9, "after-unknown",
+                 event=("run.dead", {"job_id": "unknown", "attempt": 1})),
         ]
         await _write(recorder, [lost_again], ends)
         states.append(_snapshot(engine))
         await _write(recorder, [], [_end(AttemptRecord("merged", 1, "w2", _at(4)), RunStatus.DEAD, 5, "again",
-                                         error_type="Fatal", error_message="no")])  # a repeated commit
+                                         error_type="Fatal", error_message="no",
+                                         event=("run.dead", {"job_id": "merged", "attempt": 1}))])  # a repeated commit
         states.append(_snapshot(engine))
         return [states, afters]
     finally:
