@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -83,16 +84,30 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
+_LOCK_POLL_MAX_S = 1.0  # longest pause between two tries for the lock
+
+
 @contextmanager
 def _migration_lock(conn: Connection) -> Iterator[None]:
-    """Hold the migration advisory lock on ``conn`` (PostgreSQL); other dialects need none here."""
+    """Hold the migration advisory lock on ``conn`` (PostgreSQL); other dialects need none here.
+
+    A migrate that finds the lock taken asks again in short transactions instead of blocking in
+    ``pg_advisory_lock``: a statement blocked there keeps its snapshot, and a migration that builds an
+    index CONCURRENTLY (1201) waits for every older snapshot, so the holder would wait for the waiters
+    while they wait for it (a cycle through two sessions of one process that PostgreSQL cannot see)."""
     if conn.dialect.name != "postgresql":
         yield
         return
-    if not conn.execute(text("select pg_try_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY}).scalar():
-        log.info("another migrate holds the migration lock; waiting for it")
-        conn.execute(text("select pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
-    conn.commit()  # the lock is session-level: it outlives this transaction
+    pause = 0.05
+    while True:
+        taken = conn.execute(text("select pg_try_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY}).scalar()
+        conn.commit()  # no snapshot kept between tries; once taken, the session-level lock outlives it
+        if taken:
+            break
+        if pause == 0.05:
+            log.info("another migrate holds the migration lock; waiting for it")
+        time.sleep(pause)
+        pause = min(pause * 2, _LOCK_POLL_MAX_S)
     try:
         yield
     finally:
