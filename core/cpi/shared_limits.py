@@ -33,6 +33,11 @@ class SharedRateGate:
 
     async def acquire(self) -> None:
         """Wait until this second's window (of any process) has room, and no pause is set."""
+        await self.take()
+
+    async def take(self) -> int:
+        """``acquire``, returning the window (epoch second) the request was counted in: the limit holds
+        per window; a request granted at a window's very end may go out in the next wall-clock second."""
         while True:
             now = time.time()
             window = int(now)
@@ -45,7 +50,7 @@ class SharedRateGate:
             if pause_ms > 0:
                 await asyncio.sleep(pause_ms / 1000)
             elif count <= self.rate_per_s:
-                return
+                return window
             else:
                 await asyncio.sleep(window + 1 - now)
 
