@@ -94,6 +94,7 @@ def main() -> None:
         "ratio": round(median(ours) / median(raw), 2), "target_ratio": 1.0,
         "integramon_runs": [round(x, 1) for x in ours], "raw_arq_runs": [round(x, 1) for x in raw],
     }
+    result["targets_met"] = result["ratio"] >= result["target_ratio"]
     print(f"{'runtime':38} {'jobs/s (median of ' + str(args.repeat) + ')':>24}")
     print(f"{'IntegraMon worker, ledger on PostgreSQL':38} {result['integramon_jobs_per_s']:>24}")
     print(f"{'raw arq (poll 0.05 s, max_jobs 100)':38} {result['raw_arq_jobs_per_s']:>24}")

@@ -84,6 +84,7 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
+_LOCK_POLL_FIRST_S = 0.05  # first pause between two tries for the lock (doubling after each try)
 _LOCK_POLL_MAX_S = 1.0  # longest pause between two tries for the lock
 
 
@@ -98,14 +99,16 @@ def _migration_lock(conn: Connection) -> Iterator[None]:
     if conn.dialect.name != "postgresql":
         yield
         return
-    pause = 0.05
+    pause = _LOCK_POLL_FIRST_S
+    waited = False
     while True:
         taken = conn.execute(text("select pg_try_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY}).scalar()
         conn.commit()  # no snapshot kept between tries; once taken, the session-level lock outlives it
         if taken:
             break
-        if pause == 0.05:
+        if not waited:  # said once per wait
             log.info("another migrate holds the migration lock; waiting for it")
+            waited = True
         time.sleep(pause)
         pause = min(pause * 2, _LOCK_POLL_MAX_S)
     try:
