@@ -13,7 +13,7 @@ previous one (ms):
   script   -> the script returned: the job is written, claimed for the idle worker and published to
               it (the reference: ``PING``)
   return   -> the enqueue call returned
-  wake     -> the worker read the hand-off message (its process woke up; redis-py's pub/sub read)
+  wake     -> the worker read the hand-off message (its process woke up; its subscription's read callback)
   start    -> the job function began (the worker's task for the job, its attempt record, the call)
 
 ``own_p50_ms`` sums what is ours above the references: prep + between + return + wake + start, plus

@@ -1,7 +1,7 @@
 """``python -m bench.traced_worker WORDS...``: ``integramon WORDS...`` with one probe for ``bench.pickup_trace``.
 
-The moment each hand-off message is read (``JobClaimer.accept_handoff`` entered, right after the
-listener's pub/sub read returned it) is kept in memory per job and written to the Redis hash
+The moment each hand-off message is read (``JobClaimer.accept_handoff`` entered, in the
+subscription's read callback that parsed it) is kept in memory per job and written to the Redis hash
 ``HANDED_AT`` (job id -> ``time.time()``) when the process exits, so the probe adds no Redis call to
 the path it measures. Everything else is the real worker.
 """

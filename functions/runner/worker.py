@@ -45,6 +45,7 @@ from functions.runner.claim import ClaimedJob, JobClaimer, RedisFinish
 from functions.runner.context import JobContext
 from functions.runner.heartbeat import Heartbeat, new_worker_id
 from functions.runner.outcome import Ending, apply_ending
+from functions.runner.subscriber import subscribe
 from functions.runner.supervision import DATABASE, REDIS, Outages, Supervisor
 from functions.runner.tuning import ConcurrencySource
 
@@ -243,17 +244,14 @@ class GroupWorker:
             counts = await pipe.execute()
         return bool(sum(counts) == 0)
 
-    def _start(self, job: ClaimedJob, scheduled: asyncio.Future[None] | None = None) -> None:
-        """Run ``job`` in a task of its own; ``scheduled`` (if given) is resolved once its function's
-        first step is scheduled, or the task ended before that."""
+    def _start(self, job: ClaimedJob) -> None:
+        """Run ``job`` in a task of its own."""
         self.stats.started += 1
-        task = asyncio.create_task(self._execute(job, scheduled), name=f"job-{job.job_id}")
+        task = asyncio.create_task(self._execute(job), name=f"job-{job.job_id}")
         if not self._running and self.busy_listener:
             self.busy_listener(True)
         self._running[job.job_id] = task
         task.add_done_callback(lambda _t, jid=job.job_id: self._job_done(jid))
-        if scheduled is not None:
-            task.add_done_callback(lambda _t: _resolve(scheduled))  # cancelled before it got that far
 
     def _job_done(self, job_id: str) -> None:
         self._running.pop(job_id, None)
@@ -261,7 +259,7 @@ class GroupWorker:
             self.busy_listener(False)
         self._look()
 
-    async def _execute(self, job: ClaimedJob, scheduled: asyncio.Future[None] | None = None) -> None:
+    async def _execute(self, job: ClaimedJob) -> None:
         start_ms = int(time.time() * 1000)
         record = AttemptRecord(job.job_id, job.attempt, self.worker_id, utcnow())
         try:
@@ -269,7 +267,6 @@ class GroupWorker:
         except Exception as exc:  # unreadable or expired payload: nothing can ever run it
             reason = exc.__cause__ or exc  # the codec's PayloadError says why (e.g. "not JSON")
             end = Ending("<unknown>", {}, start_ms, start_ms, error=_permanent(f"job payload unreadable: {reason}"))
-            _resolve(scheduled)
             await self._finish(record, job, None, end)
             return
         spec = FUNCTIONS.get(function)
@@ -282,20 +279,18 @@ class GroupWorker:
         elif job.attempt > spec.retry.max_attempts:
             end.error = RuntimeError(f"max attempts ({spec.retry.max_attempts}) exceeded")
         else:
-            await self._invoke(job, spec.timeout_s, impl, end, record, scheduled)
-        _resolve(scheduled)  # no function ran (aborted, unknown, out of tries), or it has ended
+            await self._invoke(job, spec.timeout_s, impl, end, record)
         await self._finish(record, job, spec, end)
 
     async def _invoke(self, job: ClaimedJob, timeout_s: float, impl: JobFunction, end: Ending,
-                      record: AttemptRecord, scheduled: asyncio.Future[None] | None = None) -> None:
+                      record: AttemptRecord) -> None:
         spec = FUNCTIONS[end.function]
         ctx = JobContext(self.resources, job.job_id, spec, job.attempt, self.worker_id)
         inner: asyncio.Task[Any] = asyncio.create_task(impl(ctx, **end.kwargs))
         self._inner[job.job_id] = inner
         # after create_task, so the function's first step runs before the ledger flusher wakes up for the
-        # start and before the listener (awaiting ``scheduled``) reads on: both would delay the job
+        # start (it would delay the job)
         self._recorder.started(record)
-        _resolve(scheduled)
         try:
             async with asyncio.timeout(timeout_s):  # cheaper than wait_for: no extra future per job
                 end.result = await inner  # cancelling this task (the timeout) cancels ``inner``
@@ -358,47 +353,40 @@ class GroupWorker:
 
     async def _listen(self) -> None:
         """Wake-ups, handed jobs and tuning changes from pub/sub; restarted (resubscribing) after a
-        disconnect."""
-        pubsub = self.resources.redis.pubsub(ignore_subscribe_messages=True)
+        disconnect. Each message is handled in the callback that read it (functions.runner.subscriber)."""
         queue_of = {wake_channel(q).encode(): q for q in self.queues}
         handoff = handoff_channel(self.worker_id).encode()
+
+        def on_message(channel: bytes, data: bytes) -> None:
+            if channel == handoff:  # a job claimed for us; started even when stopping: every hand-off
+                # reaches us before the drain begins (the drain waits for the offer's withdrawal)
+                job = self._claimer.accept_handoff(data)
+                if job is not None:
+                    self._start(job)
+                return
+            name = queue_of.get(channel)
+            if name is None:
+                self._tuning_changed.set()
+                return
+            ids = named_jobs(data)
+            if ids is None:
+                self._look()
+            elif len(self._named) + len(ids) > _NAMED_HELD_MAX:  # busy for long: forget names, claim fully
+                self._named.clear()
+                self._look()
+            else:
+                self._named += [(name, job_id) for job_id in ids]
+                self._wake.set()
+
+        subscription = await subscribe(self.resources.redis, [TUNING_CHANNEL.encode(), handoff, *queue_of],
+                                       on_message)
         try:
-            await pubsub.subscribe(TUNING_CHANNEL, handoff, *queue_of)
             self._listening = True
             self._look()  # wake-ups published while we were not listening are lost: look once now
-            while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
-                if message is None:
-                    continue
-                channel = message["channel"]
-                channel = channel if isinstance(channel, bytes) else channel.encode()
-                if channel == handoff:  # a job claimed for us; started even when stopping: every hand-off
-                    # reaches us before the drain begins (the drain waits for the offer's withdrawal)
-                    job = self._claimer.accept_handoff(message["data"])
-                    if job is not None:
-                        # the next pub/sub read waits until the job's function is scheduled: run ahead of
-                        # it, that read's own work would delay the start (the pickup-latency path)
-                        scheduled = asyncio.get_running_loop().create_future()
-                        self._start(job, scheduled)
-                        await scheduled
-                    continue
-                name = queue_of.get(channel)
-                if name is None:
-                    self._tuning_changed.set()
-                    continue
-                ids = named_jobs(message["data"])
-                if ids is None:
-                    self._look()
-                elif len(self._named) + len(ids) > _NAMED_HELD_MAX:  # busy for long: forget names, claim fully
-                    self._named.clear()
-                    self._look()
-                else:
-                    self._named += [(name, job_id) for job_id in ids]
-                    self._wake.set()
+            await subscription.wait_closed()
         finally:
             self._listening = False
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(pubsub.aclose(), 1.0)  # type: ignore[no-untyped-call]
+            subscription.close()
 
     async def _heartbeat_loop(self) -> None:
         """Beat, renew leases and read cancel requests while the worker can make progress; a worker
@@ -490,12 +478,6 @@ class GroupWorker:
             await asyncio.wait_for(self._heartbeat.remove(self.resources.redis), 0.5)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._claim_redis.aclose(), 0.5)
-
-
-def _resolve(future: asyncio.Future[None] | None) -> None:
-    """Resolve a job's ``scheduled`` future (once; None: nobody waits for it)."""
-    if future is not None and not future.done():
-        future.set_result(None)
 
 
 def _permanent(message: str) -> Exception:
