@@ -245,30 +245,33 @@ class GroupWorker:
         return bool(sum(counts) == 0)
 
     def _start(self, job: ClaimedJob) -> None:
-        """Run ``job`` in a task of its own."""
+        """Run ``job``. Its function's task is created right here, in the caller's turn of the event
+        loop (for a handed job: the subscription's read callback), so the function's first step runs
+        in the very next turn; the task that waits for it and records the ending is created after it."""
         self.stats.started += 1
-        task = asyncio.create_task(self._execute(job), name=f"job-{job.job_id}")
+        start_ms = int(time.time() * 1000)
+        record = AttemptRecord(job.job_id, job.attempt, self.worker_id, utcnow())
+        spec, end, inner = self._launch(job, start_ms)
+        if inner is not None:
+            self._inner[job.job_id] = inner
+            # after the function's task, so its first step runs before the ledger flusher wakes up for
+            # the start (that would delay the job)
+            self._recorder.started(record)
+        task = asyncio.create_task(self._execute(job, record, spec, end, inner), name=f"job-{job.job_id}")
         if not self._running and self.busy_listener:
             self.busy_listener(True)
         self._running[job.job_id] = task
         task.add_done_callback(lambda _t, jid=job.job_id: self._job_done(jid))
 
-    def _job_done(self, job_id: str) -> None:
-        self._running.pop(job_id, None)
-        if not self._running and self.busy_listener:
-            self.busy_listener(False)
-        self._look()
-
-    async def _execute(self, job: ClaimedJob) -> None:
-        start_ms = int(time.time() * 1000)
-        record = AttemptRecord(job.job_id, job.attempt, self.worker_id, utcnow())
+    def _launch(self, job: ClaimedJob, start_ms: int) -> tuple[Any, Ending, asyncio.Task[Any] | None]:
+        """The job's catalog entry, its ending so far, and its function's task when it may run (None:
+        an unreadable payload, an unknown function, an abort or no tries left; ``end`` says which)."""
         try:
             function, _args, kwargs, _try, enqueue_ms = deserialize_job_raw(job.payload, deserializer=decode_job)
         except Exception as exc:  # unreadable or expired payload: nothing can ever run it
             reason = exc.__cause__ or exc  # the codec's PayloadError says why (e.g. "not JSON")
-            end = Ending("<unknown>", {}, start_ms, start_ms, error=_permanent(f"job payload unreadable: {reason}"))
-            await self._finish(record, job, None, end)
-            return
+            return None, Ending("<unknown>", {}, start_ms, start_ms,
+                                error=_permanent(f"job payload unreadable: {reason}")), None
         spec = FUNCTIONS.get(function)
         end = Ending(function, kwargs, enqueue_ms, start_ms)
         impl = self._impls.get(function)
@@ -279,18 +282,29 @@ class GroupWorker:
         elif job.attempt > spec.retry.max_attempts:
             end.error = RuntimeError(f"max attempts ({spec.retry.max_attempts}) exceeded")
         else:
-            await self._invoke(job, spec.timeout_s, impl, end, record)
+            try:
+                ctx = JobContext(self.resources, job.job_id, spec, job.attempt, self.worker_id)
+                return spec, end, asyncio.create_task(impl(ctx, **kwargs))
+            except TypeError as exc:  # arguments the function does not take: no later try can differ
+                end.error = _permanent(f"function {function!r} cannot take these arguments: {exc}")
+        return spec, end, None
+
+    def _job_done(self, job_id: str) -> None:
+        self._running.pop(job_id, None)
+        inner = self._inner.pop(job_id, None)
+        if inner is not None and not inner.done():  # its waiter was cancelled before it began to wait
+            inner.cancel()
+        if not self._running and self.busy_listener:
+            self.busy_listener(False)
+        self._look()
+
+    async def _execute(self, job: ClaimedJob, record: AttemptRecord, spec: Any, end: Ending,
+                       inner: asyncio.Task[Any] | None) -> None:
+        if inner is not None:
+            await self._wait_for(job, spec.timeout_s, inner, end)
         await self._finish(record, job, spec, end)
 
-    async def _invoke(self, job: ClaimedJob, timeout_s: float, impl: JobFunction, end: Ending,
-                      record: AttemptRecord) -> None:
-        spec = FUNCTIONS[end.function]
-        ctx = JobContext(self.resources, job.job_id, spec, job.attempt, self.worker_id)
-        inner: asyncio.Task[Any] = asyncio.create_task(impl(ctx, **end.kwargs))
-        self._inner[job.job_id] = inner
-        # after create_task, so the function's first step runs before the ledger flusher wakes up for the
-        # start (it would delay the job)
-        self._recorder.started(record)
+    async def _wait_for(self, job: ClaimedJob, timeout_s: float, inner: asyncio.Task[Any], end: Ending) -> None:
         try:
             async with asyncio.timeout(timeout_s):  # cheaper than wait_for: no extra future per job
                 end.result = await inner  # cancelling this task (the timeout) cancels ``inner``

@@ -57,6 +57,23 @@ def test_a_planted_pickle_is_refused_failed_removed_and_the_slot_stays_free(
     assert decode_any(result)["s"] is False
 
 
+def test_arguments_the_function_does_not_take_fail_the_run_at_once_and_the_slot_stays_free(
+    settings: Settings, db: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Binding the arguments fails before the function runs: a permanent failure in the ledger (no
+    retry can differ), not a job left leased until its lease runs out."""
+    (bad,) = enqueue(settings, "sleep", {"seconds": 0.1, "bogus": 1})
+    (good,) = enqueue(settings, "sleep", {"seconds": 0.1})
+    with running(settings, "worker", "--group", "periodic", "--concurrency", "1", log=tmp_path / "w.log"):
+        wait_until(lambda: runs(db, arq_job_id=bad)[0].status == "failed", timeout=30, what="the bad job failed")
+        wait_until(lambda: runs(db, arq_job_id=good)[0].status == "succeeded", timeout=30,
+                   what="the valid job behind it to run")
+    run = runs(db, arq_job_id=bad)[0]
+    assert (run.attempt, run.error_type) == (1, "PermanentJobError")
+    assert "cannot take these arguments" in (run.error_message or "")
+    assert "bogus" in (run.error_message or "")
+
+
 def test_jobs_are_json_with_a_version_and_arqs_job_api_reads_them(
     settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis, tmp_path: Path, redis_url: str
 ) -> None:
