@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -77,10 +78,11 @@ async def _measure(settings: Settings, jobs: int, gap_s: float) -> tuple[Marks, 
         now: dict[str, float] = {}
         affected, run_script = ledger.affected, enqueuer._script
 
-        async def timed_affected(statement: str, params: dict[str, Any]) -> int:
+        async def timed_affected(statement: str, params: dict[str, Any] | Sequence[Any], *,
+                                 conflict_writes_nothing: bool = False) -> int:
             now["prep"] = time.time()
             try:
-                return await affected(statement, params)
+                return await affected(statement, params, conflict_writes_nothing=conflict_writes_nothing)
             finally:
                 now["insert"] = time.time()
 

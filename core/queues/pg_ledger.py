@@ -90,10 +90,18 @@ class PgLedgerWriter:
         rows, _count = await self._run(statement, params, fetch=True)
         return rows
 
-    async def affected(self, statement: str, params: dict[str, Any]) -> int:
+    async def affected(self, statement: str, params: dict[str, Any] | Sequence[Any], *,
+                       conflict_writes_nothing: bool = False) -> int:
         """Run one autocommit statement; how many rows it wrote (no rows travel back: cheaper than
-        RETURNING when the caller only needs to know whether its one row went in)."""
-        _rows, count = await self._run(statement, params, fetch=False)
+        RETURNING when the caller only needs to know whether its one row went in).
+        ``conflict_writes_nothing``: a unique violation counts as 0 rows written (what ON CONFLICT DO
+        NOTHING would have answered, for an INSERT that leaves that clause out)."""
+        try:
+            _rows, count = await self._run(statement, params, fetch=False)
+        except psycopg.errors.UniqueViolation:
+            if not conflict_writes_nothing:
+                raise
+            return 0
         return count
 
     async def execute(self, statement: str, params: dict[str, Any] | Sequence[Any]) -> None:

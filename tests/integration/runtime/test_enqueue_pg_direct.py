@@ -179,3 +179,31 @@ async def test_the_own_redis_connection_closed_by_the_server_while_idle_is_repla
         assert await enqueuer._own_redis.client_id() != own_id
     assert [r.status for r in runs(db)] == ["queued", "queued"]
     assert rsync.zcard(queue_key(NOOP.queue)) == 2
+
+
+async def test_the_single_row_insert_without_on_conflict_reports_a_duplicate_as_not_written(
+        settings: Settings, db: sessionmaker[Session]) -> None:
+    """A lone enqueue with a generated id leaves ON CONFLICT out; should that id ever exist already,
+    the unique violation answers "0 rows written" (the job is held, nothing stored changes) and the
+    writer goes on serving enqueues."""
+    from datetime import UTC, datetime
+
+    import psycopg
+
+    async with open_resources(settings) as res:
+        writer = res.enqueuer._pg
+        assert writer is not None
+        first = await res.enqueuer.enqueue(NOOP, {"n": 1})
+        assert first is not None
+        assert "ON CONFLICT" not in enqueue_module._PG_INSERT_ONE
+        assert "ON CONFLICT" in enqueue_module._PG_INSERT_ONE_KEYED
+        again = enqueue_module._job_values(EnqueueRequest(NOOP, {"n": 2}), first, None)
+        params = enqueue_module._pg_params_one(again, datetime.now(UTC))
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            await writer.affected(enqueue_module._PG_INSERT_ONE, params)
+        assert await writer.affected(enqueue_module._PG_INSERT_ONE, params, conflict_writes_nothing=True) == 0
+        assert await res.enqueuer.enqueue(NOOP, {"n": 3}) is not None
+        assert await res.enqueuer.enqueue(NOOP, {"n": 4}, job_id=first) is None, "a given id: ON CONFLICT holds it"
+    rows = runs(db)
+    assert len(rows) == 2
+    assert next(r for r in rows if r.arq_job_id == first).args_redacted == {"n": 1}, "the stored row is unchanged"
