@@ -7,10 +7,8 @@ parser and its message dispatch; here the bytes the event loop reads go straight
 reader and each message to the caller's handler, in the same callback. Measured (an ad-hoc script,
 publish -> handler, 20 ms apart, 600 messages each way): 0.67 ms against 0.83 ms at p50.
 
-The connection itself is made by redis-py (the client's connection class and arguments: TLS, AUTH,
-RESP version, timeouts, exactly as every other connection of the process); once it is ready, its
-transport is handed to :class:`_Reader` (the connection object lets go of it: its finaliser would
-close it) and SUBSCRIBE is sent. Nothing else is ever sent on it.
+The connection is made by redis-py and taken over by :func:`core.queues.raw_redis.take_over` (as
+the enqueuer's script calls are); SUBSCRIBE is the only command ever sent on it.
 """
 
 from __future__ import annotations
@@ -22,6 +20,8 @@ from typing import Any
 import hiredis
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+
+from core.queues.raw_redis import take_over
 
 __all__ = ["Subscription", "subscribe"]
 
@@ -104,42 +104,22 @@ class Subscription:
 async def subscribe(redis: Redis, channels: Sequence[bytes], handler: Handler) -> Subscription:
     """Subscribe to ``channels`` on a new connection of ``redis``'s kind; returns once Redis has
     confirmed every channel (a message published after that reaches ``handler``)."""
-    pool = redis.connection_pool
-    conn = pool.connection_class(**pool.connection_kwargs)
-    await conn.connect()  # type: ignore[no-untyped-call]
-    reader: asyncio.StreamReader | None = conn._reader  # private, see the module doc
-    writer: asyncio.StreamWriter | None = conn._writer
-    if reader is None or writer is None:
-        raise RedisConnectionError("subscription connection not open")
     loop = asyncio.get_running_loop()
     done: asyncio.Future[None] = loop.create_future()
     subscribed: asyncio.Future[None] = loop.create_future()
-    protocol = _Reader(len(channels), handler, done, subscribed)
-    transport = writer.transport
-    protocol.transport = transport
-    transport.set_protocol(protocol)
-    # nothing is expected here (every handshake reply was read), but a byte left behind must not be lost
-    leftover = bytes(getattr(reader, "_buffer", b""))
-    # the transport is ours now: the client's connection object forgets it (its finaliser would close it)
-    conn._parser.on_disconnect()  # type: ignore[no-untyped-call]
-    conn._reader = conn._writer = None
-    if leftover:
-        protocol.data_received(leftover)
+
+    def reader(transport: asyncio.WriteTransport) -> _Reader:
+        protocol = _Reader(len(channels), handler, done, subscribed)
+        protocol.transport = transport
+        return protocol
+
+    writer, _reader = await take_over(redis, reader)
     subscription = Subscription(writer, done)
     try:
-        transport.write(_command(b"SUBSCRIBE", *channels))
+        writer.transport.write(hiredis.pack_command((b"SUBSCRIBE", *channels)))  # type: ignore[arg-type]  # stub: 1-tuple
         async with asyncio.timeout(CONFIRM_S):
             await subscribed
     except BaseException:
         subscription.close()
         raise
     return subscription
-
-
-def _command(*parts: bytes) -> bytes:
-    """One RESP command (an array of bulk strings)."""
-    out = [b"*%d\r\n" % len(parts)]
-    for part in parts:
-        out.append(b"$%d\r\n%s\r\n" % (len(part), part))
-    return b"".join(out)
-

@@ -147,24 +147,36 @@ async def test_statements_meeting_a_busy_kept_connection_take_a_pooled_one(setti
     assert sorted(r.arq_job_id for r in runs(db)) == sorted(str(i) for i in ids)
 
 
-async def test_the_enqueue_script_runs_on_the_own_connection_and_concurrent_pushes_on_pooled_ones(
+async def test_the_enqueue_script_runs_on_the_own_lane_and_concurrent_pushes_on_pooled_ones(
         settings: Settings, rsync: redis_sync.Redis) -> None:
     import asyncio
 
     async with open_resources(settings) as res:
         enqueuer = res.enqueuer
         await enqueuer.enqueue(NOOP, {"n": 0})
-        own = enqueuer._own_redis.connection
-        assert own is not None, "the first push took the own connection"
+        lane = enqueuer._lane
+        assert lane is not None, "the first push opened the own lane"
+        assert not lane.closed
+        lane_id = await lane.call(b"CLIENT", b"ID")
+        pooled: list[int] = []
+        on_pool = enqueuer._on_pool
+
+        async def counting(*, keys: list[str], args: list[Any]) -> Any:
+            pooled.append(1)
+            return await on_pool(keys=keys, args=args)
+
+        enqueuer._on_pool = counting  # type: ignore[assignment]
         ids = await asyncio.gather(*(enqueuer.enqueue(NOOP, {"n": i}) for i in range(1, 6)))
-        assert enqueuer._own_redis.connection is own
+        assert enqueuer._lane is lane
+        assert await lane.call(b"CLIENT", b"ID") == lane_id
         assert len(set(ids)) == 5
-        assert own not in res.redis.connection_pool._available_connections, "held, not lent to others"
+        assert 1 <= len(pooled) <= 4, "pushes meeting a busy lane went through redis-py's pool"
     assert rsync.zcard(queue_key(NOOP.queue)) == 6
-    assert enqueuer._own_redis.connection is None, "given back at close"
+    assert enqueuer._lane is None, "closed with the enqueuer"
+    assert lane.closed
 
 
-async def test_the_own_redis_connection_closed_by_the_server_while_idle_is_replaced_unnoticed(
+async def test_the_own_lane_closed_by_the_server_while_idle_is_replaced_unnoticed(
         settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A Redis restart (here: the server closing that one connection) while the enqueuer sat idle: the
@@ -172,11 +184,24 @@ async def test_the_own_redis_connection_closed_by_the_server_while_idle_is_repla
     async with open_resources(settings) as res:
         enqueuer = res.enqueuer
         await enqueuer.enqueue(NOOP, {"n": 1})
-        own_id = await enqueuer._own_redis.client_id()
-        assert await res.redis.client_kill_filter(_id=own_id) == 1
+        assert enqueuer._lane is not None
+        own_id = await enqueuer._lane.call(b"CLIENT", b"ID")
+        assert rsync.client_kill_filter(_id=own_id) == 1  # the sync client: no turn of our event loop
         monkeypatch.setattr(enqueue_module, "OWN_CHECK_IDLE_S", 0.0)  # idle "long enough" to be checked
         assert await enqueuer.enqueue(NOOP, {"n": 2}) is not None
-        assert await enqueuer._own_redis.client_id() != own_id
+        assert await enqueuer._lane.call(b"CLIENT", b"ID") != own_id
+    assert [r.status for r in runs(db)] == ["queued", "queued"]
+    assert rsync.zcard(queue_key(NOOP.queue)) == 2
+
+
+async def test_the_own_lane_loads_the_script_again_after_a_script_flush(
+        settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis) -> None:
+    """A flushed (or restarted, empty) Redis answers NOSCRIPT: the lane loads the script and the job
+    goes in, as redis-py's Script would."""
+    async with open_resources(settings) as res:
+        assert await res.enqueuer.enqueue(NOOP, {"n": 1}) is not None
+        rsync.script_flush()
+        assert await res.enqueuer.enqueue(NOOP, {"n": 2}) is not None
     assert [r.status for r in runs(db)] == ["queued", "queued"]
     assert rsync.zcard(queue_key(NOOP.queue)) == 2
 
