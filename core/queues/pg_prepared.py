@@ -19,8 +19,8 @@ connection that is not idle.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
-import weakref
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -61,12 +61,14 @@ def dollar_placeholders(statement: str) -> str:
 
 
 class PreparedStatements:
-    """Prepared statements by text, per connection; runs them through libpq."""
+    """Prepared statements by text on one connection at a time; runs them through libpq."""
 
     def __init__(self) -> None:
         self._names: dict[str, bytes] = {}
-        self._prepared: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], set[bytes]] = \
-            weakref.WeakKeyDictionary()
+        # what is prepared on the connection used last (the writer's kept connection: it changes only
+        # when one is replaced, and a plain attribute is cheaper per call than a weak-keyed map)
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._done: set[bytes] = set()
 
     async def affected(self, conn: psycopg.AsyncConnection[Any], statement: str, values: list[bytes | None]) -> int:
         """Run ``statement`` (``%s`` placeholders) with ``values`` on ``conn``; rows written.
@@ -75,10 +77,11 @@ class PreparedStatements:
         name = self._names.get(statement)
         if name is None:
             name = self._names[statement] = f"integramon_stmt_{next(_NAMES)}".encode()
-        done = self._prepared.setdefault(conn, set())
-        if name not in done:
+        if conn is not self._conn:
+            self._conn, self._done = conn, set()
+        if name not in self._done:
             await _prepare(conn, name, statement)
-            done.add(name)
+            self._done.add(name)
         try:
             return await _run(conn, name, values)
         except psycopg.errors.InvalidSqlStatementName:  # dropped meanwhile (DISCARD ALL): nothing ran
@@ -87,7 +90,9 @@ class PreparedStatements:
 
 
 async def _prepare(conn: psycopg.AsyncConnection[Any], name: bytes, statement: str) -> None:
-    await conn.execute(f"PREPARE {name.decode()} AS {dollar_placeholders(statement)}".encode())
+    """PREPARE on ``conn``; one there already (a connection that served before, kept again) is the same."""
+    with contextlib.suppress(psycopg.errors.DuplicatePreparedStatement):
+        await conn.execute(f"PREPARE {name.decode()} AS {dollar_placeholders(statement)}".encode())
 
 
 async def _run(conn: psycopg.AsyncConnection[Any], name: bytes, values: list[bytes | None]) -> int:

@@ -85,3 +85,18 @@ async def test_a_database_error_keeps_its_class_and_the_next_enqueue_works(
         with db() as session, session.begin():
             session.execute(text("ALTER TABLE worker_job_run DROP CONSTRAINT test_no_boom"))
     assert [r.arq_job_id for r in runs(db)] == ["j-fine"]
+
+
+async def test_a_connection_that_comes_back_with_the_statement_prepared_is_used_as_is(
+        settings: Settings, db: sessionmaker[Session]) -> None:
+    """The writer's kept connection replaced and later kept again: PREPARE finds the statement there."""
+    async with open_resources(settings) as res:
+        assert await res.enqueuer.enqueue(NOOP, {"n": 1}) is not None
+        writer = res.enqueuer._pg
+        assert writer is not None
+        first = writer._kept
+        statements = writer._statements
+        statements._conn = None  # as if another connection had served in between
+        assert await res.enqueuer.enqueue(NOOP, {"n": 2}) is not None
+        assert writer._kept is first
+    assert [r.args_redacted for r in runs(db)] == [{"n": 1}, {"n": 2}]
