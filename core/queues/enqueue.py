@@ -17,7 +17,6 @@ them and bulk enqueue costs one round trip per chunk.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import os
 import time
@@ -31,7 +30,7 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
 from core.errors import CatalogError, ServiceUnavailable
-from core.ledger.redaction import redact
+from core.ledger.redaction import redact, redact_flat
 from core.ledger.states import RunStatus
 from core.queues.catalog import FunctionSpec, queue
 from core.queues.keys import (
@@ -49,7 +48,7 @@ from core.queues.keys import (
 )
 from core.queues.raw_redis import CommandLane, open_lane
 from core.queues.scripts import RETRY_COUNTER_TTL_S, Lua, script, source
-from core.queues.serialization import check_arguments, encode_job, seal_arguments
+from core.queues.serialization import check_arguments, encode_checked_job, encode_job, seal_arguments
 from core.queues.wake import NAMED_MAX, NAMING
 
 if TYPE_CHECKING:
@@ -256,7 +255,7 @@ class Enqueuer:
         by_queue: dict[str, list[tuple[bytes, int, bytes]]] = defaultdict(list)
         for req, job_id in chosen:
             by_queue[req.spec.queue].append((job_id.encode(), now_ms + int(req.defer_s * 1000),
-                                             serialize_job(req.spec.name, req.kwargs, now_ms)))
+                                             encode_checked_job(req.spec.name, req.kwargs, now_ms)))
         argv: list[Any] = [now_ms, EXPIRES_EXTRA_MS, NAMED_MAX, NAMING, RETRY_COUNTER_TTL_S]
         keys: list[str] = [queue_key(name) for name in by_queue] + [abort_key(), OFFERS, HANDED_OFFERS]
         job_keys: list[str] = []
@@ -299,17 +298,10 @@ class Enqueuer:
             )
 
 
-@functools.lru_cache(maxsize=1024)
-def _is_secret_name(name: str) -> bool:
-    return bool(redact({name: 0}) == {name: "***"})
-
-
 def _redacted(kwargs: dict[str, Any]) -> Any:
-    """redact(), with a fast path for the common flat dict of numbers (25,000 polling jobs a tick)."""
-    if all(isinstance(k, str) and (v is None or type(v) in (int, float, bool)) for k, v in kwargs.items()) \
-            and len(kwargs) <= 50:
-        return {k: "***" if _is_secret_name(k) else v for k, v in kwargs.items()}
-    return redact(kwargs)
+    """redact(), through its fast path for the common flat dict of plain values."""
+    flat = redact_flat(kwargs)
+    return flat if flat is not None else redact(kwargs)
 
 
 def _ledger_arguments(kwargs: dict[str, Any], seal: Callable[[bytes], str] | None) -> tuple[Any, str | None]:

@@ -81,3 +81,12 @@ def test_sealed_arguments_are_json_and_old_pickled_seals_are_refused() -> None:
     assert unseal_arguments(seal_arguments({"token": "t"})) == {"token": "t"}
     with pytest.raises(PayloadError):
         unseal_arguments(pickle.dumps({"token": "t"}))
+
+
+def test_the_enqueue_paths_encoder_writes_the_same_bytes_as_encode_job() -> None:
+    """encode_checked_job skips the argument walk (the enqueuer checked them already), nothing else."""
+    from core.queues.serialization import encode_checked_job
+
+    for kwargs in ({}, {"n": 1, "s": "é", "none": None}, {"deep": {"a": [1, 2.5, {"b": True}]}}):
+        assert encode_checked_job("noop", kwargs, 1_700_000_000_000) == \
+            encode_job({"f": "noop", "a": (), "k": kwargs, "t": None, "et": 1_700_000_000_000})
