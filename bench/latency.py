@@ -4,10 +4,12 @@ ledger insert, committed before the job is visible in Redis); ``after_return`` m
 enqueue call returned. Runs against a private redis-server (free port), so nobody else's load or
 FLUSHDB mixes in. Halfway between two enqueues a plain autocommit INSERT (one text column) is timed
 as the same-run reference for what a durable commit costs on this machine right now, and a Redis
-PING for one Redis round trip at the same cadence. Pickup from the call can be no faster than the
-commit plus one Redis round trip (the enqueue script, which hands the job to the idle worker: its
-message reaches the worker about when the reply reaches the caller): printed as ``floor_p50_ms``,
-the sum of those medians.
+PING for one Redis round trip at the same cadence. Pickup from the call needs a commit plus one Redis
+round trip (the enqueue script, which hands the job to the idle worker: its message reaches the
+worker about when the reply reaches the caller): printed as ``floor_p50_ms``, the sum of those
+medians. The references go through psycopg's ``execute`` and redis-py's client, which cost more per
+call on an idle machine than the enqueuer's own paths (core.queues.pg_prepared, core.queues.raw_redis),
+so the "floor" is the machine's speed at that moment in familiar terms, not a bound ours cannot pass.
 ``--sweep-ms`` repeats the measurement at other gaps with the same worker (``by_gap_ms`` in the JSON):
 on a virtual machine whose idle vCPUs halt, every hop of the path costs more the longer the machine
 sat idle before it, so the floor and the pickup move together with the gap; the main figures stay
