@@ -33,17 +33,14 @@ Handler = Callable[[bytes, bytes], None]  # (channel, data) of one published mes
 class _Reader(asyncio.Protocol):
     """Parses the subscription's replies; calls the handler for every message, in order."""
 
-    def __init__(self, channels: int, handler: Handler, done: asyncio.Future[None],
-                 subscribed: asyncio.Future[None]) -> None:
+    def __init__(self, transport: asyncio.WriteTransport, channels: int, handler: Handler,
+                 done: asyncio.Future[None], subscribed: asyncio.Future[None]) -> None:
+        self._transport = transport
         self._parser = hiredis.Reader()
         self._handler = handler
         self._done = done
         self._subscribed = subscribed
         self._waiting = channels  # confirmations still to come
-        self.transport: asyncio.BaseTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # pragma: no cover - set_protocol path
-        self.transport = transport
 
     def data_received(self, data: bytes) -> None:
         self._parser.feed(data)
@@ -77,8 +74,7 @@ class _Reader(asyncio.Protocol):
             if not future.done():
                 future.set_exception(exc)
                 future.exception()  # retrieved: a caller that stopped waiting does not log it as lost
-        if self.transport is not None:
-            self.transport.close()
+        self._transport.close()
 
 
 class Subscription:
@@ -108,12 +104,8 @@ async def subscribe(redis: Redis, channels: Sequence[bytes], handler: Handler) -
     done: asyncio.Future[None] = loop.create_future()
     subscribed: asyncio.Future[None] = loop.create_future()
 
-    def reader(transport: asyncio.WriteTransport) -> _Reader:
-        protocol = _Reader(len(channels), handler, done, subscribed)
-        protocol.transport = transport
-        return protocol
-
-    writer, _reader = await take_over(redis, reader)
+    writer, _reader = await take_over(
+        redis, lambda transport: _Reader(transport, len(channels), handler, done, subscribed))
     subscription = Subscription(writer, done)
     try:
         writer.transport.write(hiredis.pack_command((b"SUBSCRIBE", *channels)))  # type: ignore[arg-type]  # stub: 1-tuple
