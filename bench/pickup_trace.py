@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -79,10 +79,12 @@ async def _measure(settings: Settings, jobs: int, gap_s: float) -> tuple[Marks, 
         affected, run_script = ledger.affected, enqueuer._script
 
         async def timed_affected(statement: str, params: dict[str, Any] | Sequence[Any], *,
-                                 conflict_writes_nothing: bool = False) -> int:
+                                 conflict_writes_nothing: bool = False,
+                                 meanwhile: Callable[[], None] | None = None) -> int:
             now["prep"] = time.time()
             try:
-                return await affected(statement, params, conflict_writes_nothing=conflict_writes_nothing)
+                return await affected(statement, params, conflict_writes_nothing=conflict_writes_nothing,
+                                      meanwhile=meanwhile)
             finally:
                 now["insert"] = time.time()
 

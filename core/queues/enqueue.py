@@ -17,6 +17,7 @@ them and bulk enqueue costs one round trip per chunk.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -82,6 +83,7 @@ class EnqueueRequest:
 
 
 _Job = tuple[EnqueueRequest, str]  # a request and its (given or generated) job id
+_ScriptCall = tuple[list[str], list[Any]]  # keys and arguments of one enqueue script call
 
 
 class Enqueuer:
@@ -169,7 +171,11 @@ class Enqueuer:
         now_ms = int(time.time() * 1000)
         now = datetime.now(UTC)
         jobs = [(req, req.job_id or os.urandom(16).hex()) for req in requests]  # uuid4().hex, 3x cheaper
-        if len(jobs) <= PIPELINE_CHUNK:  # the common case: no tasks, no semaphore, just the two writes
+        if len(jobs) == 1:  # most enqueues: the script call is built while the ledger row is written
+            ahead: list[_ScriptCall] = []
+            inserted = await self._insert(jobs, now, meanwhile=lambda: self._build_ahead(jobs, now_ms, ahead))
+            return await self._push_inserted(jobs, inserted, now_ms, ahead[0] if ahead else None)
+        if len(jobs) <= PIPELINE_CHUNK:  # no tasks, no semaphore, just the two writes
             return await self._push_inserted(jobs, await self._insert(jobs, now), now_ms)
         chunks = [jobs[i:i + PIPELINE_CHUNK] for i in range(0, len(jobs), PIPELINE_CHUNK)]
         gate = asyncio.Semaphore(PARALLEL_INSERTS if len(chunks) > 1 and _all_keys_unique(requests) else 1)
@@ -192,8 +198,17 @@ class Enqueuer:
         async with gate:
             return await self._insert(chunk, now)
 
-    async def _insert(self, chunk: list[_Job], now: datetime) -> set[str]:
-        """Commit the chunk's ledger rows; returns the job ids actually inserted (the others are held)."""
+    def _build_ahead(self, jobs: list[_Job], now_ms: int, into: list[_ScriptCall]) -> None:
+        """The script call for ``jobs``, built while their ledger row is on its way (0.05 ms of Python
+        off the pickup path on an idle machine); on any error nothing is kept and the push builds it
+        again after the commit, where the error is raised as usual."""
+        with contextlib.suppress(Exception):
+            into.append(self._script_call(jobs, now_ms))
+
+    async def _insert(self, chunk: list[_Job], now: datetime, *,
+                      meanwhile: Callable[[], None] | None = None) -> set[str]:
+        """Commit the chunk's ledger rows; returns the job ids actually inserted (the others are held).
+        ``meanwhile``: see PgLedgerWriter.affected (one job on PostgreSQL only)."""
         if self._pg is not None:
             values = [_job_values(req, job_id, self._seal) for req, job_id in chunk]
             if len(values) == 1:  # one job (most enqueues): a plain VALUES row plans and runs faster than unnest
@@ -201,13 +216,16 @@ class Enqueuer:
                 # a generated id and no dedup key cannot conflict: no arbiter check (speculative insertion)
                 keyed = req.job_id is not None or req.dedup_key is not None
                 written = await self._pg.affected(_PG_INSERT_ONE_KEYED if keyed else _PG_INSERT_ONE,
-                                                  _pg_params_one(values[0], now), conflict_writes_nothing=True)
+                                                  _pg_params_one(values[0], now), conflict_writes_nothing=True,
+                                                  meanwhile=meanwhile)
                 return {chunk[0][1]} if written == 1 else set()
             return set(await self._pg.returning(_PG_INSERT, _pg_params(values, now)))
         return await asyncio.to_thread(self._insert_rows, chunk, now)
 
-    async def _push_inserted(self, chunk: list[_Job], inserted: set[str], now_ms: int) -> list[str]:
-        """Push the chunk's newly inserted jobs to Redis; rows whose push failed are marked failed."""
+    async def _push_inserted(self, chunk: list[_Job], inserted: set[str], now_ms: int,
+                             ahead: _ScriptCall | None = None) -> list[str]:
+        """Push the chunk's newly inserted jobs to Redis; rows whose push failed are marked failed.
+        ``ahead``: the script call built for the whole chunk beforehand (used when all of it went in)."""
         seen: set[str] = set()
         chosen: list[_Job] = []
         for req, job_id in chunk:  # a job id given twice in one batch is pushed once, for its first request
@@ -217,7 +235,8 @@ class Enqueuer:
         if not chosen:
             return []
         try:
-            added = await self._push(chosen, now_ms)
+            added = await self._push(chosen, self._script_call(chosen, now_ms) if ahead is None or
+                                     len(chosen) != len(chunk) else ahead)
         except RedisError as exc:
             await self._mark_unqueued([job_id for _, job_id in chosen], str(exc))
             raise ServiceUnavailable(f"Redis unavailable, jobs not enqueued: {exc}") from exc
@@ -247,8 +266,15 @@ class Enqueuer:
             result = session.execute(stmt.returning(WorkerJobRun.arq_job_id), rows)
             return set(result.scalars().all())
 
-    async def _push(self, chosen: list[_Job], now_ms: int) -> set[str]:
-        """Write the jobs in arq's layout with one script call; returns the ids actually added.
+    async def _push(self, chosen: list[_Job], call: _ScriptCall) -> set[str]:
+        """Write the jobs in arq's layout with one script call; returns the ids actually added."""
+        keys, argv = call
+        rejected = {r.decode() if isinstance(r, bytes) else str(r) for r in await self._script(keys=keys, args=argv)}
+        return {job_id for _, job_id in chosen if job_id not in rejected}
+
+    @staticmethod
+    def _script_call(chosen: list[_Job], now_ms: int) -> _ScriptCall:
+        """The keys and arguments of ``lua/enqueue.lua`` writing ``chosen`` in arq's layout.
 
         A queue's jobs are offered for hand-off (core.queues.handoff) when they could be named in a
         wake-up: few (at most NAMED_MAX) and all due now; their per-job claim keys are sent along."""
@@ -271,9 +297,7 @@ class Enqueuer:
                 if handoff:
                     keys += [in_progress_key(text_id), retry_key(text_id)]
                 job_keys += [job_key(text_id), result_key(text_id)]
-        rejected = {r.decode() if isinstance(r, bytes) else str(r)
-                    for r in await self._script(keys=keys + job_keys, args=argv)}
-        return {job_id for _, job_id in chosen if job_id not in rejected}
+        return keys + job_keys, argv
 
     async def _mark_unqueued(self, job_ids: list[str], reason: str) -> None:
         """Rows whose jobs never reached Redis are failed at once (they will not run)."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
@@ -95,13 +95,15 @@ class PgLedgerWriter:
         return rows
 
     async def affected(self, statement: str, params: dict[str, Any] | Sequence[Any], *,
-                       conflict_writes_nothing: bool = False) -> int:
+                       conflict_writes_nothing: bool = False, meanwhile: Callable[[], None] | None = None) -> int:
         """Run one autocommit statement; how many rows it wrote (no rows travel back: cheaper than
         RETURNING when the caller only needs to know whether its one row went in).
         ``conflict_writes_nothing``: a unique violation counts as 0 rows written (what ON CONFLICT DO
-        NOTHING would have answered, for an INSERT that leaves that clause out)."""
+        NOTHING would have answered, for an INSERT that leaves that clause out). ``meanwhile`` (must
+        not raise) is called once the statement is sent, while the server works, when it runs on the
+        libpq path (core.queues.pg_prepared); elsewhere it is not called at all."""
         try:
-            _rows, count = await self._run(statement, params, fetch=False)
+            _rows, count = await self._run(statement, params, fetch=False, meanwhile=meanwhile)
         except psycopg.errors.UniqueViolation:
             if not conflict_writes_nothing:
                 raise
@@ -113,7 +115,7 @@ class PgLedgerWriter:
         await self._run(statement, params, fetch=False)
 
     async def _run(self, statement: str, params: dict[str, Any] | Sequence[Any], *,
-                   fetch: bool) -> tuple[list[Any], int]:
+                   fetch: bool, meanwhile: Callable[[], None] | None = None) -> tuple[list[Any], int]:
         """On the kept connection when it is free (a lone enqueue, the common case), else on a pooled one."""
         await self._open()
         try:
@@ -126,7 +128,8 @@ class PgLedgerWriter:
                 try:
                     values = None if fetch or isinstance(params, dict) else text_params(params)
                     if values is not None:  # straight through libpq (core.queues.pg_prepared)
-                        rows: tuple[list[Any], int] = ([], await self._statements.affected(conn, statement, values))
+                        count = await self._statements.affected(conn, statement, values, meanwhile)
+                        rows: tuple[list[Any], int] = ([], count)
                     else:
                         rows = await _statement(conn, statement, params, fetch)
                 except BaseException:

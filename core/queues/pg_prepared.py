@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -70,10 +70,13 @@ class PreparedStatements:
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._done: set[bytes] = set()
 
-    async def affected(self, conn: psycopg.AsyncConnection[Any], statement: str, values: list[bytes | None]) -> int:
+    async def affected(self, conn: psycopg.AsyncConnection[Any], statement: str, values: list[bytes | None],
+                       meanwhile: Callable[[], None] | None = None) -> int:
         """Run ``statement`` (``%s`` placeholders) with ``values`` on ``conn``; rows written.
         Raises the psycopg error class of the server's SQLSTATE (UniqueViolation...), or
-        OperationalError when the connection failed."""
+        OperationalError when the connection failed. ``meanwhile`` (which must not raise) is called
+        once, as soon as the statement is on its way: the caller's next step is prepared while the
+        server works, instead of after its answer."""
         name = self._names.get(statement)
         if name is None:
             name = self._names[statement] = f"integramon_stmt_{next(_NAMES)}".encode()
@@ -83,10 +86,10 @@ class PreparedStatements:
             await _prepare(conn, name, statement)
             self._done.add(name)
         try:
-            return await _run(conn, name, values)
+            return await _run(conn, name, values, meanwhile)
         except psycopg.errors.InvalidSqlStatementName:  # dropped meanwhile (DISCARD ALL): nothing ran
             await _prepare(conn, name, statement)
-            return await _run(conn, name, values)
+            return await _run(conn, name, values, None)
 
 
 async def _prepare(conn: psycopg.AsyncConnection[Any], name: bytes, statement: str) -> None:
@@ -95,7 +98,8 @@ async def _prepare(conn: psycopg.AsyncConnection[Any], name: bytes, statement: s
         await conn.execute(f"PREPARE {name.decode()} AS {dollar_placeholders(statement)}".encode())
 
 
-async def _run(conn: psycopg.AsyncConnection[Any], name: bytes, values: list[bytes | None]) -> int:
+async def _run(conn: psycopg.AsyncConnection[Any], name: bytes, values: list[bytes | None],
+               meanwhile: Callable[[], None] | None) -> int:
     pgconn = conn.pgconn
     if pgconn.transaction_status != pq.TransactionStatus.IDLE:
         raise psycopg.OperationalError(f"connection not idle (transaction status {pgconn.transaction_status})")
@@ -103,6 +107,8 @@ async def _run(conn: psycopg.AsyncConnection[Any], name: bytes, values: list[byt
     loop = asyncio.get_running_loop()
     if pgconn.flush():  # not all sent yet (a non-blocking connection): wait until the socket takes it
         await _ready(loop, pgconn, write=True)
+    if meanwhile is not None:
+        meanwhile()
     if pgconn.is_busy():
         await _ready(loop, pgconn, write=False)
     result = None

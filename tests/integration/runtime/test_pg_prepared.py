@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -100,3 +101,67 @@ async def test_a_connection_that_comes_back_with_the_statement_prepared_is_used_
         assert await res.enqueuer.enqueue(NOOP, {"n": 2}) is not None
         assert writer._kept is first
     assert [r.args_redacted for r in runs(db)] == [{"n": 1}, {"n": 2}]
+
+
+async def test_meanwhile_runs_once_while_the_statement_is_on_its_way_and_only_on_the_libpq_path(
+        settings: Settings, db: sessionmaker[Session]) -> None:
+    """A lone enqueue builds its Redis script call between sending the INSERT and reading the answer:
+    the build happens before the insert returns and before the push, exactly once; a statement with
+    named parameters (the psycopg path) never calls it."""
+    from core.queues.enqueue import Enqueuer
+
+    order: list[str] = []
+    real_build = Enqueuer._script_call
+    async with open_resources(settings) as res:
+        enqueuer = res.enqueuer
+        writer = enqueuer._pg
+        assert writer is not None
+        real_affected, real_script = writer.affected, enqueuer._script
+
+        def build(chosen: Any, now_ms: int) -> Any:
+            order.append("built")
+            return real_build(chosen, now_ms)
+
+        async def affected(*args: Any, **kwargs: Any) -> int:
+            count = await real_affected(*args, **kwargs)
+            order.append("inserted")
+            return count
+
+        async def script(*, keys: list[str], args: list[Any]) -> Any:
+            order.append("pushed")
+            return await real_script(keys=keys, args=args)
+
+        enqueuer._script_call = build  # type: ignore[method-assign]
+        writer.affected = affected  # type: ignore[method-assign]
+        enqueuer._script = script
+        job_id = await enqueuer.enqueue(NOOP, {"n": 1})
+        assert order == ["built", "inserted", "pushed"]
+        calls: list[int] = []
+        assert await real_affected("SELECT %(x)s::int", {"x": 1}, meanwhile=lambda: calls.append(1)) == 1
+        assert calls == [], "the psycopg path does not call meanwhile"
+    (row,) = runs(db, arq_job_id=job_id)
+    assert row.status == "queued"
+
+
+async def test_a_script_call_that_fails_to_build_ahead_is_built_again_after_the_insert(
+        settings: Settings, db: sessionmaker[Session], rsync: Any) -> None:
+    """An error while building ahead is not lost or raised early: the push builds the call again."""
+    from core.queues.enqueue import Enqueuer
+    from core.queues.keys import queue_key
+
+    real_build = Enqueuer._script_call
+    builds: list[int] = []
+
+    def flaky(chosen: Any, now_ms: int) -> Any:
+        builds.append(now_ms)
+        if len(builds) == 1:
+            raise RuntimeError("first build fails")
+        return real_build(chosen, now_ms)
+
+    async with open_resources(settings) as res:
+        res.enqueuer._script_call = flaky  # type: ignore[method-assign]
+        job_id = await res.enqueuer.enqueue(NOOP, {"n": 1})
+    assert len(builds) == 2
+    assert rsync.zscore(queue_key(NOOP.queue), job_id) is not None
+    (row,) = runs(db, arq_job_id=job_id)
+    assert row.status == "queued"
