@@ -41,7 +41,7 @@ async def _push(redis: Redis, requests: list[EnqueueRequest]) -> list[str]:
     enqueuer = Enqueuer(redis, _NoLedger())  # type: ignore[arg-type]
     jobs = [(req, req.job_id or os.urandom(8).hex()) for req in requests]
     try:
-        await enqueuer._push(jobs, now_ms())
+        await enqueuer._push(jobs, Enqueuer._script_call(jobs, now_ms()))
     finally:
         await enqueuer.aclose()
     return [job_id for _, job_id in jobs]

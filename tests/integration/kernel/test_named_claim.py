@@ -27,7 +27,7 @@ async def _push(redis: Redis, requests: list[EnqueueRequest]) -> list[bytes]:
     enqueuer = Enqueuer(redis, _NoLedger())  # type: ignore[arg-type]
     jobs = [(req, f"named-{i}") for i, req in enumerate(requests)]
     try:
-        await enqueuer._push(jobs, now_ms())
+        await enqueuer._push(jobs, Enqueuer._script_call(jobs, now_ms()))
     finally:
         await enqueuer.aclose()
     messages: list[bytes] = []
