@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -142,7 +143,13 @@ def test_worker_kill_is_recovered_by_a_restarted_worker(topo: Topology) -> None:
 def test_controller_kill_the_standby_takes_over(topo: Topology) -> None:
     standby = topo.start_standby()
     client = topo.redis.client()
-    leader = client.get(CONTROLLER_LEADER)
+
+    def lease_holder() -> bytes | None:
+        return cast("bytes | None", client.get(CONTROLLER_LEADER))
+
+    topo.wait(lambda: lease_holder() is not None, topo.settings.controller_lease_seconds * 3 + SLACK_S,
+              "the first controller to lead", interval=0.05)  # run alone, the module may have just started
+    leader = lease_holder()
     assert leader is not None
     assert f":{topo.procs['controller'].pid}:".encode() in leader
     time.sleep(2.0)  # the standby is up and waiting for the lease
@@ -150,7 +157,7 @@ def test_controller_kill_the_standby_takes_over(topo: Topology) -> None:
     topo.procs["controller"].kill()
     topo.procs["controller"].wait(10)
     killed = time.monotonic()
-    taken = topo.wait(lambda: f":{standby.pid}:".encode() in (client.get(CONTROLLER_LEADER) or b""),
+    taken = topo.wait(lambda: f":{standby.pid}:".encode() in (lease_holder() or b""),
                       topo.settings.controller_lease_seconds * 3 + SLACK_S, "the standby to lead", interval=0.05)
     topo.record("controller kill: standby leads", taken)
     topo.procs["controller"] = standby
