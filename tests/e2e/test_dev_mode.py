@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import cast
 
 import redis as redis_sync
 from sqlalchemy import func, select
@@ -107,7 +108,7 @@ def test_make_dev_runs_everything_with_embedded_defaults(tmp_path: Path) -> None
         up = time.monotonic()
         assert f"http://127.0.0.1:{port}/" in log.read_text()
         assert "(embedded)" in log.read_text()
-        wait_until(lambda: _query(db, "select count(*) from message_log")[0][0] > 0, timeout=90,
+        wait_until(lambda: cast(int, _query(db, "select count(*) from message_log")[0][0]) > 0, timeout=90,
                    what="stored message logs")
         def succeeded() -> set[object]:
             return {f for (f,) in _query(db, "select distinct function from worker_job_run where status = 'succeeded'")}
@@ -131,7 +132,7 @@ def test_make_dev_runs_everything_with_embedded_defaults(tmp_path: Path) -> None
         except AssertionError:
             raise AssertionError(f"two minutes after start, still missing: {left}") from None
         print(f"alert, stats and default schedules complete after {time.monotonic() - up:.1f} s")
-        stored = _query(db, "select count(*) from message_log")[0][0]
+        stored = cast(int, _query(db, "select count(*) from message_log")[0][0])
     finally:
         rc = _stop(proc) if proc.poll() is None else proc.returncode
     assert rc == 0, log.read_text()[-3000:]
@@ -140,7 +141,7 @@ def test_make_dev_runs_everything_with_embedded_defaults(tmp_path: Path) -> None
     again = _start(data, port, tmp_path / "dev2.log")
     try:
         wait_until(lambda: _token(tmp_path / "dev2.log", again), timeout=90, what="second start")
-        assert _query(db, "select count(*) from message_log")[0][0] >= stored  # data reused
+        assert cast(int, _query(db, "select count(*) from message_log")[0][0]) >= stored  # data reused
         assert _query(db, "select count(*) from tenant where name = 'demo'") == [(1,)]
     finally:
         assert _stop(again) == 0

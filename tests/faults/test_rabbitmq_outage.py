@@ -73,11 +73,12 @@ def _unsent(sessions: sessionmaker[Session]) -> int:
 
 
 def _received(channel: BlockingChannel, queue: str) -> list[dict[str, object]]:
-    got = []
+    got: list[dict[str, object]] = []
     while True:
         method, _props, body = channel.basic_get(queue, auto_ack=True)
         if method is None:
             return got
+        assert body is not None
         got.append(json.loads(body))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -19,6 +20,9 @@ from core.settings import Settings
 from tests.infra.toolchain import TERRAFORM_DIR, module_blocks
 from tests.moto_server import FAKE_AWS_ENV, moto_server
 
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
+
 NAMESPACE = "IntegraMon/InfraTest"
 
 
@@ -31,7 +35,7 @@ def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield endpoint
 
 
-def maximum(endpoint: str, metric: str, at: datetime, dimensions: list[dict[str, str]] | None = None) -> list[float]:
+def maximum(endpoint: str, metric: str, at: datetime, dimensions: list[DimensionTypeDef] | None = None) -> list[float]:
     cloudwatch = boto3.client("cloudwatch", endpoint_url=endpoint, region_name="eu-central-1")
     stats = cloudwatch.get_metric_statistics(Namespace=NAMESPACE, MetricName=metric, Dimensions=dimensions or [],
                                              StartTime=at - timedelta(minutes=5), EndTime=at + timedelta(minutes=5),

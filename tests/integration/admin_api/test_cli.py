@@ -10,7 +10,7 @@ import time
 import httpx
 
 from core.settings import Settings, settings_to_env
-from tests.integration.admin_api.live_server import free_port
+from tests.ports import free_port
 
 
 def _env(settings: Settings) -> dict[str, str]:

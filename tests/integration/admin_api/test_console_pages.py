@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from litestar import Litestar
+from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +22,7 @@ def console_get_paths(app: Litestar) -> list[str]:
     """GET paths of every handler the console marks as its own (path parameters filled with 1)."""
     paths = []
     for route in app.routes:
+        assert isinstance(route, HTTPRoute)
         for handler in route.route_handlers:
             if handler.opt.get("console") and "GET" in getattr(handler, "http_methods", ()):
                 paths.append(PARAM.sub("1", route.path))
@@ -58,6 +60,7 @@ async def test_only_console_pages_skip_the_token_check(app: Litestar, client: As
     nothing); every API route still answers JSON 401."""
     console_pages = {PARAM.sub("1", p.path) for p in PAGES}
     for route in app.routes:
+        assert isinstance(route, HTTPRoute)
         for handler in route.route_handlers:
             if not handler.opt.get("exclude_from_auth"):
                 continue

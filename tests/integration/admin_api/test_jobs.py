@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography.fernet import Fernet
 from litestar.testing import AsyncTestClient
@@ -129,7 +129,7 @@ async def test_retry_after_redis_forgot_the_job_uses_the_ledger_copy(
     with db() as session:
         sealed = dict(session.execute(select(WorkerJobRun.id, WorkerJobRun.args_sealed)).all())
     assert sealed[plain["run_id"]] is None  # the redacted copy is exact: nothing to seal
-    assert "hunter2" not in sealed[secret["run_id"]]  # the real arguments are stored encrypted
+    assert "hunter2" not in cast(str, sealed[secret["run_id"]])  # the real arguments are stored encrypted
     for job, expected in ((plain, {"seconds": 0.1}), (secret, {"seconds": 0.2, "api_token": "hunter2"})):
         retried = await client.post(f"/api/v1/jobs/{job['run_id']}/retry", headers=admin)
         assert retried.status_code == 201, retried.text

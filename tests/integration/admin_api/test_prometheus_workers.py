@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from admin_api.auth.services import create_token
 from core.settings import Settings
-from tests.integration.admin_api.live_server import free_port
 from tests.integration.admin_api.test_cli import _env
+from tests.ports import free_port
 
 COUNT = re.compile(r'^integramon_api_requests_total\{method="GET",route="/api/v1/auth/me",status="2xx"\} (\S+)$', re.M)
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import insert, select
@@ -64,7 +64,7 @@ async def test_per_tenant_row_fans_out_to_every_active_tenant_including_new_ones
             run.status = "succeeded"
     assert await runner.tick(now + timedelta(seconds=61)) == 1
     second = _runs(sessions, "check_and_create_alerts")[len(first):]
-    assert sorted(r.tenant_id for r in second) == [*active, newcomer]
+    assert sorted(cast(int, r.tenant_id) for r in second) == [*active, newcomer]
     with sessions() as session:
         assert session.scalar(select(JobRun.id).where(JobRun.job_config_id == cid).order_by(JobRun.id.desc())
                               .limit(1)) is not None
@@ -105,7 +105,7 @@ async def test_two_controllers_fire_each_agent_report_once_through_the_dispatch(
         assert run.arq_job_id == f"agent_report:{cid}:{int(due.timestamp())}"
     with sessions() as session:
         assert sorted(session.scalars(select(JobRun.job_config_id))) == reports
-        assert all(c.next_run_at > utcnow() for c in session.scalars(select(JobConfig)))
+        assert all(cast(datetime, c.next_run_at) > utcnow() for c in session.scalars(select(JobConfig)))
     # a retried dispatch of the same firing adds nothing
     assert (await dispatch_due_agent_reports_task(_ctx(resources, 3)))["dispatched"] == 0
     assert len(_runs(sessions, "run_agent_report_task")) == len(reports)

@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import redis as redis_sync
 
@@ -36,12 +37,12 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _leader(r: redis_sync.Redis) -> str | None:
-    value = r.get(CONTROLLER_LEADER)
+    value = cast("bytes | None", r.get(CONTROLLER_LEADER))
     return value.decode() if value else None
 
 
 def _loop_owners(r: redis_sync.Redis) -> set[str]:
-    return {json.loads(v)["controller_id"] for v in r.hgetall(CONTROLLER_LOOPS).values()}
+    return {json.loads(v)["controller_id"] for v in cast("dict[bytes, bytes]", r.hgetall(CONTROLLER_LOOPS)).values()}
 
 
 def test_one_leader_acts_and_the_standby_takes_over_within_a_lease(

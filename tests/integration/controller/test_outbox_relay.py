@@ -46,12 +46,17 @@ def _record(sessions: sessionmaker[Session], count: int) -> None:
             record_event(session, "run.reconciled", {"run_id": i, "reason": "test"})
 
 
-def _drain(channel: BlockingChannel, queue: str) -> list[tuple[str, dict[str, object], str | None]]:
-    got = []
+Drained = list[tuple[str | None, dict[str, object], str | None]]
+
+
+def _drain(channel: BlockingChannel, queue: str) -> Drained:
+    got: Drained = []
     while True:
         method, props, body = channel.basic_get(queue, auto_ack=True)
         if method is None:
             return got
+        assert props is not None
+        assert body is not None
         got.append((method.routing_key, json.loads(body), props.message_id))
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from core.cpi import (
     CpiClient,
+    CpiError,
     CpiMalformedResponse,
     CpiRateLimited,
     CpiServerError,
@@ -51,7 +52,7 @@ async def test_retry_after_is_honoured(sim: SimulatorServer, t1: TenantEndpoint)
 
 
 async def test_exhausted_retries_raise_typed_errors(sim: SimulatorServer, t1: TenantEndpoint) -> None:
-    cases: list[tuple[dict[str, object], type[Exception], str]] = [
+    cases: list[tuple[dict[str, object], type[CpiError], str]] = [
         ({"status_429_every": 1}, CpiRateLimited, "429"),
         ({"status_5xx_every": 1, "status_5xx_code": 503}, CpiServerError, "503"),
         ({"malformed_every": 1}, CpiMalformedResponse, "unreadable"),

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import boto3
 import pytest
@@ -188,7 +189,7 @@ async def test_s3_archive_and_cli_restore(
         restored = s.scalars(select(MessageLog).where(MessageLog.message_guid.in_(guids))).all()
         headers = s.scalars(select(MessageCustomHeader.value)).all()
     assert len(restored) == 5
-    assert sorted(headers) == ["4711", "ERP"]
+    assert sorted(cast("list[str]", headers)) == ["4711", "ERP"]
     assert {r.error_text for r in restored} == {"boom", None}
 
     for name, value in settings_to_env(s3_settings).items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -45,7 +46,9 @@ def _cell(
 async def test_hourly_and_daily_cells_with_rollups(
     db: sessionmaker[Session], tenant_id: int, job_ctx: Callable[..., JobContext]
 ) -> None:
-    specs = [{"log_end": H10 + timedelta(minutes=5), "duration_ms": ms} for ms in (100, 200, 300, 400)]
+    specs: list[dict[str, Any]] = [
+        {"log_end": H10 + timedelta(minutes=5), "duration_ms": ms} for ms in (100, 200, 300, 400)
+    ]
     specs += [{"log_end": H10 + timedelta(minutes=7), "status": "FAILED", "duration_ms": 1000}]
     specs += [
         {
@@ -146,7 +149,7 @@ def test_same_cells_on_sqlite(tmp_path: Path) -> None:
             assert update_tenant(s, tid).hours == 1
         cell = _cell(sessions, "hour", H10, "PkgA", "FlowA")
         assert cell is not None
-        assert (cell.message_count, cell.failed_count, cell.p50_ms) == (5, 1, pytest.approx(300.0))
+        assert (cell.message_count, cell.failed_count, cell.p50_ms) == (5, 1, cast(float, pytest.approx(300.0)))
         assert cell.p95_ms == pytest.approx(880.0)
 
         # The SQLite triggers mark the old and the new hour of a moved LogEnd, like PostgreSQL's.

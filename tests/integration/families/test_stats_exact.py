@@ -131,9 +131,9 @@ def _apply(h: Harness, kind: str, arg: Any) -> None:
             h.held.begin()
     elif kind in ("commit", "rollback"):
         _end_held(h, kind == "commit")
-    elif (log := _changed_log(h, kind, arg)) is not None:
-        h.upsert(int(log.message_guid[1:]), log)
-        h.latest[log.message_guid] = log
+    elif (changed := _changed_log(h, kind, arg)) is not None:
+        h.upsert(int(changed.message_guid[1:]), changed)
+        h.latest[changed.message_guid] = changed
 
 
 def _forget_rolled_back(h: Harness) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,7 +54,7 @@ async def test_periodic_alerts_and_ai_groups_run_family_jobs(
             "process_chat_task": "succeeded",
             "get_message_details_alert": "queued",
         }
-        assert s.scalar(select(func.count()).select_from(StatsBucket)) > 0
+        assert cast(int, s.scalar(select(func.count()).select_from(StatsBucket))) > 0
         assert s.scalar(select(func.count()).select_from(Alert)) == 1
         answer = s.scalar(select(ChatMessage).where(ChatMessage.role == "assistant"))
         assert answer is not None

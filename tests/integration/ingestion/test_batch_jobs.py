@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 from sqlalchemy import select
@@ -30,7 +31,7 @@ async def test_batch_upserts_once_and_moves_the_watermark_forward_only(
                                              watermark_kind="hot", advance_to=(mark - timedelta(days=1)).isoformat())
     assert (first["received"], first["changed"]) == (500, 500)
     assert (again["received"], again["changed"]) == (500, 0)
-    assert sorted(stored_guids(db, sim_tenant)) == sorted(e["MessageGuid"] for e in page)
+    assert sorted(stored_guids(db, sim_tenant)) == sorted(cast(str, e["MessageGuid"]) for e in page)
     with db() as session:
         assert session.scalars(select(IngestWatermark.position)).one() == mark
 

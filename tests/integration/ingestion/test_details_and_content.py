@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import httpx
 import pytest
+from litestar import Litestar
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -243,7 +244,9 @@ async def test_iflow_zips_downloaded_only_when_version_changes(
 
 def _catalog(simulator: SimulatorServer) -> TenantCatalog:
     """The running simulator's live catalog (its own record, including version bumps)."""
-    catalog: TenantCatalog = simulator._server.config.app.state.sim.tenants["tenant1"].catalog
+    app = simulator._server.config.app
+    assert isinstance(app, Litestar)
+    catalog: TenantCatalog = app.state.sim.tenants["tenant1"].catalog
     return catalog
 
 

@@ -78,6 +78,7 @@ async def test_new_tenant_backfills_days_then_follows_new_messages(
 
     with db() as session:
         marks = {m.kind: m for m in session.scalars(select(IngestWatermark))}
+    assert marks["hot"].position is not None
     assert to_epoch_ms(marks["hot"].position) == ms(second["until"])
     assert marks["cold"].cursor["until"] == cold["until"]
 

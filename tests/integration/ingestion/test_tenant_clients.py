@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import httpx
 from sqlalchemy import func, select, update
@@ -40,7 +41,7 @@ async def test_a_hundred_jobs_fetch_one_token_and_report_their_calls(
     simulator: SimulatorServer, sim_tenant: int, resources: Resources, job_ctx: Callable[[str], JobContext],
     db: sessionmaker[Session],
 ) -> None:
-    tokens_before = sim_stats(simulator)["token_requests"]
+    tokens_before = cast(int, sim_stats(simulator)["token_requests"])
     read_correlations = JOBS["read_correlations"]
     results = await asyncio.gather(*(read_correlations(job_ctx("read_correlations"), sim_tenant, [f"corr-{i}"])
                                      for i in range(100)))
@@ -105,7 +106,7 @@ def test_two_worker_processes_share_the_tenants_rate_limit(
     with db() as session:
         by_worker = session.execute(select(WorkerJobRun.worker_id, func.count()).group_by(WorkerJobRun.worker_id)).all()
     assert len(by_worker) == 2, f"both processes should have taken jobs: {by_worker}"
-    per_second = {int(k): v for k, v in sim_stats(simulator)["requests_by_second"].items()}  # type: ignore[union-attr]
+    per_second = {int(k): v for k, v in cast("dict[str, int]", sim_stats(simulator)["requests_by_second"]).items()}
     busy = [per_second[s] for s in range(min(per_second), max(per_second) + 1) if s in per_second]
     total = sum(per_second.values())
     assert total >= 60

@@ -115,6 +115,7 @@ async def test_sigkill_during_cold_backfill_loses_nothing(
     assert 0 < len(stored) < total, "the kill should land in the middle of the backfill"
     with db() as session:
         mark = session.scalars(select(IngestWatermark).where(IngestWatermark.kind == "cold")).one()
+    assert mark.position is not None
     covered = expected_guids(
         sim_config, "tenant1", to_epoch_ms_text(mark.cursor["until"]), since_ms=to_epoch_ms(mark.position)
     )

@@ -4,7 +4,7 @@ the same pool; the pool is closed with the process's resources."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis as redis_sync
@@ -35,7 +35,7 @@ async def test_ledger_row_is_committed_before_the_job_reaches_redis(
             seen_at_push.append([(r.arq_job_id, r.status) for r in runs(db)])
             return await real_script(keys=keys, args=args)
 
-        enqueuer._script = push  # type: ignore[assignment]
+        enqueuer._script = push
         one = await enqueuer.enqueue(NOOP, {"n": 1})
         rsync.delete(queue_key(NOOP.queue))
         many = await enqueuer.enqueue_many([EnqueueRequest(NOOP, {"n": i}) for i in range(3)])
@@ -67,7 +67,7 @@ async def test_redis_failure_fails_the_rows_through_the_pool(settings: Settings,
         async def broken(*, keys: list[str], args: list[Any]) -> Any:
             raise RedisConnectionError("connection refused")
 
-        res.enqueuer._script = broken  # type: ignore[assignment]
+        res.enqueuer._script = broken
         with pytest.raises(ServiceUnavailable, match="Redis unavailable"):
             await res.enqueuer.enqueue(NOOP, {"n": 1})
     [row] = runs(db)
@@ -92,7 +92,7 @@ async def test_a_batch_of_several_chunks_inserts_two_at_a_time_and_fails_the_res
                 raise RedisConnectionError("gone")
             return await real_script(keys=keys, args=args)
 
-        res.enqueuer._script = second_fails  # type: ignore[assignment]
+        res.enqueuer._script = second_fails
         with pytest.raises(ServiceUnavailable):
             await res.enqueuer.enqueue_many([EnqueueRequest(NOOP, {"m": i}) for i in range(9)])
     later = runs(db)[10:]
@@ -100,7 +100,7 @@ async def test_a_batch_of_several_chunks_inserts_two_at_a_time_and_fails_the_res
     queued = {r.arq_job_id for r in later if r.status == "queued"}
     assert len(queued) == 3, "the chunk pushed before Redis failed keeps its rows"
     assert [r.error_type for r in later if r.status != "queued"] == ["EnqueueFailed"] * 6
-    in_redis = {m.decode() for m in rsync.zrange(queue_key(NOOP.queue), 0, -1)}
+    in_redis = {m.decode() for m in cast("list[bytes]", rsync.zrange(queue_key(NOOP.queue), 0, -1))}
     assert len(in_redis) == 13
     assert queued <= in_redis
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import redis as redis_sync
 from arq.connections import ArqRedis
@@ -52,7 +52,7 @@ def test_a_planted_pickle_is_refused_failed_removed_and_the_slot_stays_free(
     for key in (f"arq:job:{bad}", f"arq:in-progress:{bad}"):
         assert rsync.get(key) is None
     assert rsync.zscore("arq:queue:periodic_run", bad) is None
-    result = rsync.get(f"arq:result:{bad}")
+    result = cast("bytes | None", rsync.get(f"arq:result:{bad}"))
     assert result is not None
     assert decode_any(result)["s"] is False
 
@@ -78,7 +78,7 @@ def test_jobs_are_json_with_a_version_and_arqs_job_api_reads_them(
     settings: Settings, db: sessionmaker[Session], rsync: redis_sync.Redis, tmp_path: Path, redis_url: str
 ) -> None:
     (job_id,) = enqueue(settings, "noop", {"counter": "wire"})
-    raw = rsync.get(f"arq:job:{job_id}")
+    raw = cast("bytes | None", rsync.get(f"arq:job:{job_id}"))
     assert raw is not None
     assert raw.startswith(b"{")
     assert b'"v":1' in raw
@@ -110,4 +110,4 @@ def test_jobs_are_json_with_a_version_and_arqs_job_api_reads_them(
             await pool.aclose()
 
     assert asyncio.run(arq_result()) is None  # noop returns None; arq read our JSON result
-    assert decode_any(rsync.get(f"arq:result:{job_id}") or b"")["s"] is True
+    assert decode_any(cast("bytes | None", rsync.get(f"arq:result:{job_id}")) or b"")["s"] is True

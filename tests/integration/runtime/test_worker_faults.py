@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import redis as redis_sync
 from sqlalchemy import select
@@ -104,7 +105,8 @@ def test_worker_rides_out_a_redis_restart_under_a_stream_of_jobs(
 
         wait_until(all_done, timeout=60, what=f"all {len(enqueued)} stream jobs to succeed")
         assert proc.poll() is None, log.read_text()
-        counts = {k.decode(): int(v) for k, v in private_redis.client().hgetall("runs").items()}
+        runs_by_job = cast("dict[bytes, bytes]", private_redis.client().hgetall("runs"))
+        counts = {k.decode(): int(v) for k, v in runs_by_job.items()}
         # Exactly once per attempt: a clean job counted once; a job whose own HINCRBY met the restart
         # failed that attempt and was retried, and the lost reply may hide that Redis applied it.
         odd = {}
@@ -114,9 +116,9 @@ def test_worker_rides_out_a_redis_restart_under_a_stream_of_jobs(
             if len(succeeded) != 1 or not 1 <= counts.get(job, 0) <= len(tries):
                 odd[job] = (counts.get(job), tries)
         assert not odd, f"jobs that did not run exactly once per attempt: {odd}"
-        statuses, tries = _ledger(db)
+        statuses, attempt_statuses = _ledger(db)
         assert set(statuses.values()) <= TERMINAL, statuses
-        assert "running" not in tries
+        assert "running" not in attempt_statuses
         assert _stop(proc, log, within=10) < 10
     finally:
         stop_producing.set()
@@ -155,13 +157,13 @@ def test_worker_rides_out_a_database_outage_and_endings_wait_in_the_recorder(
                    what="heartbeat to say the worker is degraded")
         time.sleep(2.0)
         assert proc.poll() is None, "worker exited during the database outage\n" + log.read_text()
-        pending = len(rsync.keys("arq:in-progress:*"))
+        pending = len(cast("list[bytes]", rsync.keys("arq:in-progress:*")))
         assert 0 < pending <= held_limit(5)  # running jobs + endings waiting for the ledger, bounded
         private_postgres.start()
         wait_until(lambda: all(_ledger(db)[0].get(j) == "succeeded" for j in ids), timeout=90,
                    what="every job to succeed after the outage")
         wait_until(lambda: beat_state() == "ok", timeout=10, what="heartbeat ok again")
-        counts = {k.decode(): int(v) for k, v in rsync.hgetall("runs").items()}
+        counts = {k.decode(): int(v) for k, v in cast("dict[bytes, bytes]", rsync.hgetall("runs")).items()}
         assert sorted(counts) == sorted(ids)
         assert set(counts.values()) == {1}
         assert "running" not in _ledger(db)[1]
@@ -188,10 +190,11 @@ def test_no_zombie_after_client_pause_and_kill_during_short_jobs(
     proc = integramon(settings, "worker", "--group", "periodic", "--concurrency", "10", log=log)
     try:
         for _ in range(3):  # several hits while jobs are finishing, so the finish step is among the victims
-            wait_until(lambda: admin.zcard("arq:queue:periodic_run") < 2900, what="jobs flowing")
-            admin.execute_command("CLIENT", "PAUSE", "1500", "WRITE")
+            wait_until(lambda: cast(int, admin.zcard("arq:queue:periodic_run")) < 2900, what="jobs flowing")
+            # redis-py leaves execute_command unannotated
+            admin.execute_command("CLIENT", "PAUSE", "1500", "WRITE")  # type: ignore[no-untyped-call]
             time.sleep(0.2)
-            admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+            admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")  # type: ignore[no-untyped-call]
             time.sleep(1.5)
             ids += enqueue(settings, "noop", count=200)
         wait_until(lambda: admin.zcard("arq:queue:periodic_run") == 0, timeout=60, what="queue drained")

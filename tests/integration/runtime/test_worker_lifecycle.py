@@ -7,7 +7,9 @@ import json
 import os
 import signal
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import redis as redis_sync
 from sqlalchemy import update
@@ -138,7 +140,7 @@ def test_retries_back_off_then_dead_and_permanent_errors_fail_at_once(
     assert dead.error_message == "boom"
     tries = attempts(db, flaky)
     assert [a.status for a in tries] == ["failed", "failed", "failed"]
-    gaps = [(b.started_at - a.finished_at).total_seconds() for a, b in itertools.pairwise(tries)]
+    gaps = [(b.started_at - cast(datetime, a.finished_at)).total_seconds() for a, b in itertools.pairwise(tries)]
     assert all(g >= 0.02 for g in gaps), gaps  # backoff (policy base 0.05 s, half of it fixed)
     failed = runs(db, arq_job_id=bad)[0]
     assert (failed.status, failed.attempt, failed.error_type) == ("failed", 1, "PermanentJobError")

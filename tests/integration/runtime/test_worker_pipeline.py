@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import redis as redis_sync
 from sqlalchemy import Engine, select, text
@@ -30,7 +31,7 @@ def _status(db: sessionmaker[Session], job_id: str) -> str:
 
 
 def _runs(rsync: redis_sync.Redis, job_id: str) -> int:
-    return int(rsync.hget("runs", job_id) or 0)
+    return int(cast("bytes | None", rsync.hget("runs", job_id)) or 0)
 
 
 def test_one_slot_runs_the_next_job_while_the_previous_ending_awaits_its_commit(
@@ -77,15 +78,15 @@ def test_jobs_held_during_a_database_outage_stay_within_the_bound(
     log = tmp_path / "w.log"
     try:
         with running(settings, "worker", "--group", "periodic", "--concurrency", str(slots), log=log):
-            wait_until(lambda: rsync.hlen("runs") >= 5, what="a few jobs run")
+            wait_until(lambda: cast(int, rsync.hlen("runs")) >= 5, what="a few jobs run")
             private_postgres.stop()
             wait_until(lambda: "database unavailable" in log.read_text(), timeout=15, what="the outage noticed")
             time.sleep(1.0)  # endings pile up in the recorder until the bound stops the claim loop
             ran = rsync.hlen("runs")
             time.sleep(1.0)  # at 2 x 0.01 s jobs an unbounded claim loop would run ~200 more here
             assert rsync.hlen("runs") == ran, "the worker kept claiming during the outage"
-            assert len(rsync.keys("arq:in-progress:*")) <= bound
-            assert rsync.zcard("arq:queue:periodic_run") > 0  # the rest stayed queued
+            assert len(cast("list[bytes]", rsync.keys("arq:in-progress:*"))) <= bound
+            assert cast(int, rsync.zcard("arq:queue:periodic_run")) > 0  # the rest stayed queued
             private_postgres.start()
             wait_until(lambda: rsync.hlen("runs") == total and rsync.zcard("arq:queue:periodic_run") == 0,
                        timeout=60, what="every job to run after the outage")
@@ -93,7 +94,7 @@ def test_jobs_held_during_a_database_outage_stay_within_the_bound(
                 wait_until(lambda: all(
                     s == "succeeded" for s in session.execute(select(WorkerJobRun.status)).scalars().all()),
                     timeout=30, what="every ending written")
-        counts = {k.decode(): int(v) for k, v in rsync.hgetall("runs").items()}
+        counts = {k.decode(): int(v) for k, v in cast("dict[bytes, bytes]", rsync.hgetall("runs")).items()}
     finally:
         rsync.close()
         engine.dispose()

@@ -6,6 +6,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import cast
 
 import redis as redis_sync
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,7 +27,7 @@ def test_at_most_concurrency_jobs_run_and_claims_wait_for_a_free_slot(
 
     def sample() -> None:
         while not stop.is_set():
-            seen_in_progress.append(len(rsync.keys("arq:in-progress:*")))
+            seen_in_progress.append(len(cast("list[bytes]", rsync.keys("arq:in-progress:*"))))
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample)
@@ -65,13 +66,13 @@ def test_three_processes_drain_a_shared_backlog_exactly_once(
         wait_until(lambda: rsync.scard(WORKERS_INDEX) == 3, timeout=120, what="three workers serving")
         ids = enqueue(settings, "noop", {"counter": "exactly-once"}, count=3000)
         assert len(ids) == 3000
-        wait_until(lambda: rsync.hlen("exactly-once") >= 3000, timeout=120, what="every job to run")
+        wait_until(lambda: cast(int, rsync.hlen("exactly-once")) >= 3000, timeout=120, what="every job to run")
     finally:
         for proc in procs:
             proc.terminate()
     for i, proc in enumerate(procs):
         assert proc.wait(60) == 0, (tmp_path / f"w{i}.log").read_text()
-    counts = {k.decode(): int(v) for k, v in rsync.hgetall("exactly-once").items()}
+    counts = {k.decode(): int(v) for k, v in cast("dict[bytes, bytes]", rsync.hgetall("exactly-once")).items()}
     assert set(counts) == set(ids)
     assert set(counts.values()) == {1}
     ledger = runs(db)
@@ -97,7 +98,7 @@ def test_heartbeat_is_published_and_removed_on_clean_exit(
         assert beat["concurrency"] == 3
         assert beat["pid"] == proc.pid
         assert {"host", "version", "running", "last_seen", "started_at"} <= set(beat)
-        assert 0 < rsync.pttl(f"integramon:worker:{worker_id}") <= settings.heartbeat_ttl_seconds * 1000
+        assert 0 < cast(int, rsync.pttl(f"integramon:worker:{worker_id}")) <= settings.heartbeat_ttl_seconds * 1000
         health = subprocess.run(
             [*_cli(), "worker-health", "--group", "periodic"], env=_env(settings), capture_output=True, text=True
         )
@@ -154,13 +155,13 @@ def test_single_enqueues_handed_to_three_one_slot_processes_run_once_each_within
     try:
         wait_until(lambda: rsync.hlen(OFFERS) == 3, timeout=120, what="three workers offering")
         ids = asyncio.run(produce())
-        wait_until(lambda: rsync.hlen("handed") >= len(ids), timeout=120, what="every job to run")
+        wait_until(lambda: cast(int, rsync.hlen("handed")) >= len(ids), timeout=120, what="every job to run")
     finally:
         for proc in procs:
             proc.terminate()
     for i, proc in enumerate(procs):
         assert proc.wait(60) == 0, (tmp_path / f"w{i}.log").read_text()
-    counts = {k.decode(): int(v) for k, v in rsync.hgetall("handed").items()}
+    counts = {k.decode(): int(v) for k, v in cast("dict[bytes, bytes]", rsync.hgetall("handed")).items()}
     assert set(counts) == set(ids)
     assert set(counts.values()) == {1}
     assert {(r.status, r.attempt) for r in runs(db)} == {("succeeded", 1)}

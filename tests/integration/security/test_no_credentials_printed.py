@@ -8,6 +8,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import pytest
 import redis as redis_sync
@@ -65,12 +66,15 @@ def test_a_controller_failing_on_rabbitmq_logs_and_reports_no_password(
         record_event(session, "run.failed", {"job_id": "x", "at": utcnow().isoformat()})
     log = tmp_path / "controller.log"
     client = redis_sync.Redis.from_url(redis_url)
+
+    def loops() -> bytes:
+        return b"".join(cast("list[bytes]", client.hvals(CONTROLLER_LOOPS_KEY)))
+
     with running(replace(settings, rabbitmq_url=DEAD_RABBIT), "controller", log=log,
                  INTEGRAMON_LOG_LEVEL="DEBUG"):
-        wait_until(lambda: b"outbox" in b"".join(client.hvals(CONTROLLER_LOOPS_KEY)) and
-                   b"127.0.0.1" in log.read_bytes() + b"".join(client.hvals(CONTROLLER_LOOPS_KEY)),
+        wait_until(lambda: b"outbox" in loops() and b"127.0.0.1" in log.read_bytes() + loops(),
                    timeout=40, what="the outbox relay to fail on RabbitMQ")
-    health = b"".join(client.hvals(CONTROLLER_LOOPS_KEY)).decode()
+    health = loops().decode()
     assert CANARY not in log.read_text()
     assert CANARY not in health
 

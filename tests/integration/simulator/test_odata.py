@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -68,7 +69,7 @@ def test_filters_on_status_flow_and_time_agree_with_counts(api: httpx.Client) ->
     flow = sample[0]["IntegrationArtifact"]["Id"]
     middle = int(sample[25]["LogEnd"][6:-2])
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(middle // 1000)) + f".{middle % 1000:03d}"
-    cases = [
+    cases: list[tuple[str, Callable[[dict[str, Any]], bool]]] = [
         ("Status eq 'FAILED'", lambda e: e["Status"] == "FAILED"),
         (f"IntegrationArtifact/Id eq '{flow}'", lambda e: e["IntegrationArtifact"]["Id"] == flow),
         (
